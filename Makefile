@@ -1,0 +1,48 @@
+# Two commands do everything: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+RUNS   := data/runs/demo
+# Notebooks run headless, in order, by `make demo`.
+SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples
+
+.PHONY: demo test setup system-deps corpus spectrograms notebooks bench clean-demo
+
+demo: setup corpus notebooks
+	@echo "demo: executed notebooks and figures are in $(RUNS)/"
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash tools/system-deps.sh
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else "cclib needs Python 3.10 to 3.12; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+corpus: setup
+	$(BIN)/cclib corpus
+
+spectrograms: setup
+	$(BIN)/cclib spectrograms data/audio
+
+notebooks: setup
+	@mkdir -p $(RUNS)
+	@for nb in $(SERIES); do \
+	  echo "papermill: notebooks/$$nb.ipynb -> $(RUNS)/$$nb.ipynb"; \
+	  $(BIN)/papermill --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
+	    -p out $(RUNS)/figures || exit 1; \
+	done
+
+bench: setup
+	$(BIN)/python bench/bench_preprocess.py
+
+clean-demo:
+	rm -rf $(RUNS)

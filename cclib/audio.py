@@ -1,0 +1,114 @@
+"""Reading audio: decode, mix to mono, resample, normalise loudness.
+
+Notebook: notebooks/01_audio_to_spectrograms.ipynb
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+#: File endings the pipeline reads (soundfile decodes all four).
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+
+#: Loudness every piece is brought to: RMS of -20 dBFS.
+TARGET_RMS = 0.1
+
+
+class AudioError(ValueError):
+    """A file that cannot be used as audio; the message is one line for the user."""
+
+
+def find_audio_files(audio_dir: str | Path) -> list[Path]:
+    """List the audio files below ``audio_dir``, sorted, hidden files left out.
+
+    Examples
+    --------
+    >>> find_audio_files("/nonexistent")
+    []
+    """
+    audio_dir = Path(audio_dir)
+    found = [
+        path
+        for path in audio_dir.rglob("*")
+        if path.suffix.lower() in AUDIO_EXTENSIONS
+        and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(audio_dir).parts)
+    ]
+    return sorted(found)
+
+
+def load_audio(path: str | Path, *, sr: int = 22050) -> np.ndarray:
+    """Decode an audio file to mono float32 at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path : str or Path
+        A WAV (8/16/24/32-bit integer or float), FLAC, OGG or MP3 file.
+    sr : int > 0
+        Target sampling rate in Hz.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float32]
+        The samples, channels averaged.
+
+    Raises
+    ------
+    AudioError
+        If the file is empty, cannot be opened, or is not decodable audio.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise AudioError(f"{path}: empty file")
+        y, native_sr = sf.read(path, dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except OSError as error:
+        raise AudioError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (sf.LibsndfileError, RuntimeError, ValueError) as error:
+        raise AudioError(f"{path}: not readable audio ({_decoder_reason(error)})") from None
+    if y.size == 0:
+        raise AudioError(f"{path}: no audio samples")
+    y = y.mean(axis=1, dtype=np.float32)
+    if native_sr != sr:
+        y = soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
+    return y
+
+
+def _decoder_reason(error: Exception) -> str:
+    """libsndfile's reason, without the path it repeats."""
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    reason = message.split("': ", 1)[-1].rstrip(".")
+    if "not a regular file" in reason:  # what libsndfile says of an undecodable MP3
+        return "format not recognised"
+    return reason
+
+
+def normalize_loudness(y: np.ndarray, *, target_rms: float = TARGET_RMS) -> np.ndarray:
+    """Scale a piece so its RMS level is ``target_rms``, so level is no cue.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    target_rms : float > 0
+
+    Returns
+    -------
+    y_norm : np.ndarray [shape=(n,), dtype=float32]
+        Unchanged if ``y`` is digital silence.
+
+    Examples
+    --------
+    >>> y = 0.01 * np.sin(np.linspace(0, 100, 1000)).astype(np.float32)
+    >>> round(float(np.sqrt(np.mean(normalize_loudness(y) ** 2))), 3)
+    0.1
+    """
+    rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
+    if rms == 0.0:
+        return y.astype(np.float32, copy=False)
+    return (y * (target_rms / rms)).astype(np.float32, copy=False)

@@ -1,0 +1,135 @@
+"""The ``cclib`` command: one subcommand per pipeline stage.
+
+    cclib corpus        render the default corpus from music21's scores
+    cclib spectrograms  convert audio files into 3-second spectrogram slices
+
+Each prints a progress bar on a terminal and a one-line summary at the end.
+Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
+arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cclib import paths
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def _add_corpus(subparsers) -> None:
+    from cclib.corpus import DEFAULT_MAX_WORKS, INSTRUMENT_PROGRAMS
+
+    parser = subparsers.add_parser(
+        "corpus", help="render the default corpus (music21's scores) to Composer_N.wav",
+        description="Render music21's bundled scores to audio with FluidSynth. Resumable: "
+                    "re-running renders only what is missing.")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="audio folder (default: data/audio for piano, "
+                             "data/audio-INSTRUMENT otherwise)")
+    parser.add_argument("--max-works", type=_positive_int, default=DEFAULT_MAX_WORKS,
+                        help=f"works per composer (default {DEFAULT_MAX_WORKS})")
+    parser.add_argument("--all-works", action="store_true", help="render every work (slow)")
+    parser.add_argument("--instrument", choices=list(INSTRUMENT_PROGRAMS), default="piano",
+                        help="one instrument for every part, or the scores' own (default piano)")
+    parser.add_argument("--composers", default=None,
+                        help="comma-separated composers to render (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="which works a cap picks (default 0)")
+    parser.add_argument("--jobs", type=_positive_int, default=None,
+                        help="worker processes (default: one per core)")
+    parser.set_defaults(run=_run_corpus)
+
+
+def _run_corpus(args) -> int:
+    from cclib.corpus import build_corpus
+
+    out = args.out or (paths.audio_dir() if args.instrument == "piano"
+                       else paths.data_dir() / f"audio-{args.instrument}")
+    composers = [c.strip() for c in args.composers.split(",")] if args.composers else None
+    summary = build_corpus(out, max_works=None if args.all_works else args.max_works,
+                           instrument=args.instrument, composers=composers, seed=args.seed,
+                           jobs=args.jobs)
+    print(summary.line())
+    return 0 if summary.rendered + summary.already_done > 0 else 1
+
+
+def _add_spectrograms(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "spectrograms", help="convert audio files into 3-second spectrogram slices",
+        description="Convert every audio file below AUDIO_DIR into spectrogram slices and a "
+                    "manifest. Resumable: re-running converts only what is missing.")
+    parser.add_argument("audio_dir", type=Path, metavar="AUDIO_DIR")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="slice store folder (default: data/spectrograms)")
+    parser.add_argument("--kind", choices=["mel", "linear"], default="mel",
+                        help="log-mel (default) or the study's linear spectrogram")
+    parser.add_argument("--seconds", type=_positive_float, default=3.0,
+                        help="slice length in seconds (default 3)")
+    parser.add_argument("--png", action="store_true",
+                        help="also write the study's images, Composer_N_spectrograms/*.png")
+    parser.add_argument("--labels", type=Path, default=None, metavar="CSV",
+                        help="file,composer[,period] rows for files not named Composer_N")
+    parser.add_argument("--periods-dir", type=Path, default=None,
+                        help="folder of period lists (default: the project's periods/)")
+    parser.add_argument("--jobs", type=_positive_int, default=None,
+                        help="worker processes (default: one per core; 1 runs in-process)")
+    parser.set_defaults(run=_run_spectrograms)
+
+
+def _run_spectrograms(args) -> int:
+    from cclib.spectrogram import FrontEnd
+    from cclib.store import convert_folder
+
+    front_end = FrontEnd(kind=args.kind, seconds=args.seconds,
+                         **({"n_fft": 512} if args.kind == "linear" else {}))
+    summary = convert_folder(args.audio_dir, args.out or paths.spectrograms_dir(),
+                             front_end=front_end, png=args.png, labels_csv=args.labels,
+                             periods_dir=args.periods_dir, jobs=args.jobs)
+    print(summary.line())
+    return 0 if summary.converted + summary.already_done > 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cclib`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cclib", description="Class(ical) Registration: hear the periods of classical music.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_corpus(subparsers)
+    _add_spectrograms(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``cclib`` command; return its exit status."""
+    from cclib.corpus import CorpusError
+    from cclib.labels import LabelsError
+    from cclib.periods import PeriodsError
+    from cclib.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (CorpusError, LabelsError, PeriodsError, StoreError, ValueError) as error:
+        print(f"cclib {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cclib {args.command}: interrupted; run it again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Figures for the notebooks. Each takes ``ax=None`` and returns what it drew on.
+
+Nothing here calls ``plt.show()``; notebooks display and save the figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cclib.spectrogram import FrontEnd, mel_to_hz, hz_to_mel
+
+
+def _axes(ax, figsize=(8, 3)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_waveform(y: np.ndarray, *, sr: int, ax=None, title: str | None = None):
+    """Draw samples against time in seconds.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int > 0
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    ax.plot(np.arange(len(y)) / sr, y, linewidth=0.3)
+    ax.set(xlabel="time (s)", ylabel="amplitude", xlim=(0, len(y) / sr), title=title)
+    return ax
+
+
+def plot_spectrogram(S_db: np.ndarray, *, front_end: FrontEnd = FrontEnd(), ax=None,
+                     title: str | None = None, colorbar: bool = True):
+    """Draw a log spectrogram with time in seconds and frequency in Hz.
+
+    Parameters
+    ----------
+    S_db : np.ndarray [shape=(front_end.n_bins, t)]
+        From :func:`cclib.spectrogram.compute_spectrogram` (or one slice of it).
+    front_end : FrontEnd
+        How ``S_db`` was made (gives the axes their units).
+    ax : matplotlib Axes, optional
+    title : str, optional
+    colorbar : bool
+        Add a dB colour bar.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax)
+    seconds = S_db.shape[1] * front_end.hop_length / front_end.sr
+    image = ax.imshow(S_db, origin="lower", aspect="auto", cmap="magma",
+                      extent=(0, seconds, 0, S_db.shape[0]), interpolation="nearest")
+    if front_end.kind == "mel":
+        fmax = front_end.fmax or front_end.sr / 2
+        ticks_hz = [f for f in (100, 250, 500, 1000, 2000, 4000, 8000) if f < fmax]
+        mels = np.linspace(hz_to_mel(front_end.fmin), hz_to_mel(fmax), front_end.n_mels + 2)
+        centres = mel_to_hz(mels[1:-1])
+        ax.set_yticks(np.interp(ticks_hz, centres, np.arange(front_end.n_mels)), ticks_hz)
+        ax.set_ylabel("frequency (Hz, mel scale)")
+    else:
+        hz_per_bin = front_end.sr / front_end.n_fft
+        ticks_hz = np.arange(0, front_end.sr / 2 + 1, 2000)
+        ax.set_yticks(ticks_hz / hz_per_bin, [f"{int(f)}" for f in ticks_hz])
+        ax.set_ylabel("frequency (Hz)")
+    ax.set(xlabel="time (s)", title=title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="dB")
+    return ax
+
+
+def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, axes=None):
+    """Draw spectrogram slices side by side in a grid, on one colour scale.
+
+    Parameters
+    ----------
+    slices : np.ndarray [shape=(n, n_bins, frames)]
+    titles : list of str, optional
+        One per slice (e.g. the slice ids).
+    ncols : int > 0
+    axes : array of matplotlib Axes, optional
+        At least ``n`` of them.
+
+    Returns
+    -------
+    axes : np.ndarray of matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(slices)
+    if axes is None:
+        nrows = max(1, -(-n // ncols))
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows),
+                               layout="constrained", squeeze=False)
+    axes = np.asarray(axes).ravel()
+    low, high = float(np.min(slices)), float(np.max(slices))
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(np.asarray(slices[i], dtype=np.float32), origin="lower", aspect="auto",
+                      cmap="magma", vmin=low, vmax=high, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=8)
+    return axes
+
+
+def plot_counts(counts, *, ax=None, title: str | None = None, ylabel: str = "slices"):
+    """Bar chart of counts (a pandas Series), largest first unless already ordered.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7, 3))
+    ax.bar([str(k) for k in counts.index], counts.to_numpy())
+    ax.set(ylabel=ylabel, title=title)
+    ax.tick_params(axis="x", labelrotation=45)
+    return ax

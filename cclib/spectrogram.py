@@ -1,0 +1,314 @@
+"""Spectrograms and 3-second slices, as pure array functions.
+
+The same :class:`FrontEnd` serves training and later inference: it is saved
+with the slice store and travels with every model trained on it.
+
+Notebooks: notebooks/01_audio_to_spectrograms.ipynb,
+notebooks/02_slicing_3s_samples.ipynb
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+#: Frames transformed at once, so memory stays bounded on hour-long files.
+_BLOCK_FRAMES = 2048
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """Every parameter that turns samples into spectrogram slices.
+
+    Attributes
+    ----------
+    kind : {"mel", "linear"}
+        Log-mel power (default) or the study's linear log-power spectrogram.
+    sr : int > 0
+        Sampling rate in Hz.
+    n_fft : int > 0
+        FFT length in samples.
+    hop_length : int > 0
+        Samples between frames.
+    n_mels : int > 0
+        Mel bands (``kind="mel"`` only).
+    fmin, fmax : float
+        Mel filterbank range in Hz; ``fmax=None`` means ``sr / 2``.
+    seconds : float > 0
+        Length of one slice.
+    top_db : float > 0
+        Dynamic range kept below the piece's loudest bin.
+    silence_db : float < 0
+        A slice whose RMS is this far below the piece's RMS is dropped.
+    """
+
+    kind: str = "mel"
+    sr: int = 22050
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float | None = None
+    seconds: float = 3.0
+    top_db: float = 80.0
+    silence_db: float = -40.0
+
+    def __post_init__(self):
+        if self.kind not in ("mel", "linear"):
+            raise ValueError(f"kind must be 'mel' or 'linear', not {self.kind!r}")
+        if self.seconds <= 0 or self.seconds * self.sr < self.n_fft:
+            raise ValueError(f"seconds must cover at least one FFT frame, not {self.seconds}")
+
+    @property
+    def n_bins(self) -> int:
+        """Rows of a spectrogram: mel bands or FFT bins."""
+        return self.n_mels if self.kind == "mel" else 1 + self.n_fft // 2
+
+    @property
+    def slice_samples(self) -> float:
+        """Samples in one slice (may be fractional)."""
+        return self.seconds * self.sr
+
+    @property
+    def frames_per_slice(self) -> int:
+        """Columns of a slice: the whole frames that fit in ``seconds``."""
+        return int(self.slice_samples // self.hop_length)
+
+    def to_dict(self) -> dict:
+        """The parameters as a plain dict (for JSON)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, params: dict) -> "FrontEnd":
+        """Rebuild a front end from :meth:`to_dict` output."""
+        return cls(**params)
+
+
+def hz_to_mel(f):
+    """Convert Hz to mels on the Slaney scale (linear below 1 kHz, log above).
+
+    Examples
+    --------
+    >>> float(hz_to_mel(1000.0))
+    15.0
+    """
+    f = np.asarray(f, dtype=np.float64)
+    linear = f / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(f >= 1000.0, log_part, linear)
+
+
+def mel_to_hz(m):
+    """Inverse of :func:`hz_to_mel`.
+
+    Examples
+    --------
+    >>> round(float(mel_to_hz(hz_to_mel(440.0))), 6)
+    440.0
+    """
+    m = np.asarray(m, dtype=np.float64)
+    linear = m * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0))
+    return np.where(m >= 15.0, log_part, linear)
+
+
+@lru_cache(maxsize=8)
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
+                   fmax: float | None = None) -> np.ndarray:
+    """Triangular mel filters, each normalised to unit area (Slaney style).
+
+    Parameters
+    ----------
+    sr : int > 0
+        Sampling rate in Hz.
+    n_fft : int > 0
+        FFT length.
+    n_mels : int > 0
+        Number of bands.
+    fmin, fmax : float
+        Frequency range in Hz (``fmax=None``: ``sr / 2``).
+
+    Returns
+    -------
+    weights : np.ndarray [shape=(n_mels, 1 + n_fft // 2), dtype=float32]
+
+    Examples
+    --------
+    >>> mel_filterbank(sr=22050, n_fft=2048, n_mels=128).shape
+    (128, 1025)
+    """
+    fmax = sr / 2 if fmax is None else fmax
+    fft_freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
+    mel_points = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
+    hz_points = mel_to_hz(mel_points)
+    lower, centre, upper = hz_points[:-2, None], hz_points[1:-1, None], hz_points[2:, None]
+    rising = (fft_freqs - lower) / (centre - lower)
+    falling = (upper - fft_freqs) / (upper - centre)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights = (weights * (2.0 / (upper - lower))).astype(np.float32)
+    weights.setflags(write=False)  # shared by every caller through the cache
+    return weights
+
+
+def _hann(n_fft: int) -> np.ndarray:
+    """Periodic Hann window, as used for spectral analysis."""
+    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+
+
+def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """Short-time power spectrum, frames centred on multiples of ``hop_length``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio.
+    n_fft : int > 0
+        FFT length (Hann window of the same length).
+    hop_length : int > 0
+        Samples between frames.
+
+    Returns
+    -------
+    S : np.ndarray [shape=(1 + n_fft // 2, 1 + n // hop_length), dtype=float32]
+        ``|STFT|**2``; the signal is zero-padded by ``n_fft // 2`` at both ends.
+
+    Examples
+    --------
+    >>> power_spectrogram(np.zeros(22050, dtype=np.float32)).shape
+    (1025, 44)
+    """
+    y = np.asarray(y, dtype=np.float32)
+    padded = np.pad(y, n_fft // 2)
+    n_frames = 1 + len(y) // hop_length
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
+    window = _hann(n_fft)
+    S = np.empty((1 + n_fft // 2, n_frames), dtype=np.float32)
+    for start in range(0, n_frames, _BLOCK_FRAMES):
+        block = np.fft.rfft(frames[start:start + _BLOCK_FRAMES] * window, axis=-1)
+        S[:, start:start + len(block)] = (block.real ** 2 + block.imag ** 2).T
+    return S
+
+
+def power_to_db(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-10) -> np.ndarray:
+    """Convert power to decibels (re 1.0), keeping ``top_db`` below the maximum.
+
+    Examples
+    --------
+    >>> power_to_db(np.array([1.0, 1e-3, 0.0]), top_db=50).tolist()
+    [0.0, -30.0, -50.0]
+    """
+    S_db = 10.0 * np.log10(np.maximum(S, amin))
+    if S_db.size:
+        S_db = np.maximum(S_db, S_db.max() - top_db)
+    return S_db.astype(np.float32, copy=False)
+
+
+def compute_spectrogram(y: np.ndarray, *, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """The log spectrogram of a whole piece, in one vectorised pass.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``front_end.sr``.
+    front_end : FrontEnd
+        ``kind="mel"`` gives log-mel power, ``"linear"`` log power per FFT bin.
+
+    Returns
+    -------
+    S_db : np.ndarray [shape=(front_end.n_bins, 1 + n // hop_length), dtype=float32]
+        Decibels re full-scale power.
+
+    Examples
+    --------
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
+    >>> compute_spectrogram(y).shape
+    (128, 44)
+    """
+    S = power_spectrogram(y, n_fft=front_end.n_fft, hop_length=front_end.hop_length)
+    if front_end.kind == "mel":
+        weights = mel_filterbank(sr=front_end.sr, n_fft=front_end.n_fft, n_mels=front_end.n_mels,
+                                 fmin=front_end.fmin, fmax=front_end.fmax)
+        S = weights @ S
+    return power_to_db(S, top_db=front_end.top_db)
+
+
+def count_slices(n_samples: int, *, front_end: FrontEnd = FrontEnd()) -> int:
+    """Whole slices in ``n_samples`` of audio; the last partial slice is dropped.
+
+    Examples
+    --------
+    >>> count_slices(22050 * 10)
+    3
+    """
+    return int(n_samples // front_end.slice_samples)
+
+
+def slice_spectrogram(S_db: np.ndarray, n_slices: int, *,
+                      front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """Cut a piece's spectrogram into consecutive slices of ``front_end.seconds``.
+
+    Slice ``k`` starts at the frame nearest below ``k * seconds``, so starts
+    never drift however long the piece.
+
+    Parameters
+    ----------
+    S_db : np.ndarray [shape=(n_bins, t)]
+        Output of :func:`compute_spectrogram`.
+    n_slices : int >= 0
+        From :func:`count_slices` of the piece's sample count.
+    front_end : FrontEnd
+
+    Returns
+    -------
+    slices : np.ndarray [shape=(n_slices, n_bins, front_end.frames_per_slice)]
+
+    Examples
+    --------
+    >>> y = np.zeros(22050 * 7, dtype=np.float32)
+    >>> S_db = compute_spectrogram(y)
+    >>> slice_spectrogram(S_db, count_slices(len(y)), front_end=FrontEnd()).shape
+    (2, 128, 129)
+    """
+    width = front_end.frames_per_slice
+    starts = (np.arange(n_slices) * front_end.slice_samples // front_end.hop_length).astype(int)
+    if n_slices and starts[-1] + width > S_db.shape[1]:
+        raise ValueError(f"{n_slices} slices need more than the {S_db.shape[1]} frames given")
+    return np.stack([S_db[:, s:s + width] for s in starts]) if n_slices else \
+        np.empty((0, S_db.shape[0], width), dtype=S_db.dtype)
+
+
+def find_silent_slices(y: np.ndarray, n_slices: int, *,
+                       front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """Mark slices whose RMS is ``front_end.silence_db`` below the piece's own RMS.
+
+    The threshold is relative, so a quiet recording keeps its slices while its
+    pauses and fades are dropped.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    n_slices : int >= 0
+    front_end : FrontEnd
+
+    Returns
+    -------
+    silent : np.ndarray [shape=(n_slices,), dtype=bool]
+
+    Examples
+    --------
+    >>> y = np.concatenate([np.ones(66150), np.zeros(66150)]).astype(np.float32)
+    >>> find_silent_slices(y, 2).tolist()
+    [False, True]
+    """
+    piece_power = float(np.mean(np.square(y, dtype=np.float64)))
+    if n_slices == 0:
+        return np.zeros(0, dtype=bool)
+    if piece_power == 0.0:
+        return np.ones(n_slices, dtype=bool)
+    bounds = (np.arange(n_slices + 1) * front_end.slice_samples).astype(int)
+    energy = np.add.reduceat(np.square(y[: bounds[-1]], dtype=np.float64), bounds[:-1])
+    slice_power = energy / np.diff(bounds)
+    threshold = piece_power * 10.0 ** (front_end.silence_db / 10.0)
+    return slice_power < threshold

@@ -1,0 +1,373 @@
+"""The slice store: audio files → 3-second spectrogram slices on disk.
+
+Layout of a store folder (``data/spectrograms/`` by default)::
+
+    params.json            the FrontEnd every slice was made with
+    slices/Bach_1.npy      one array per piece [shape=(n_slices, n_bins, frames), float16]
+    slices/Bach_1.csv      that piece's manifest rows, written last: its "done" mark
+    manifest.csv           every slice, one row each (rebuilt at the end of each run)
+    report.csv             the files skipped by the last run, with the reason
+    summary.json           the counts of the last run
+    Bach_1_spectrograms/   with --png: the study's images, Bach_1_1.png, ...
+
+Every file is written under a temporary name and renamed, so a killed run
+leaves nothing half-written; a re-run removes stale temporaries and converts
+only the pieces that have no ``slices/<piece>.csv`` yet.
+
+Notebook: notebooks/02_slicing_3s_samples.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
+from cclib.fileio import atomic_path, read_csv, remove_stale_temporaries, write_csv, write_json
+from cclib.labels import find_label, read_labels
+from cclib.parallel import default_jobs, imap_unordered
+from cclib.periods import PeriodTable, load_periods
+from cclib.spectrogram import (FrontEnd, compute_spectrogram, count_slices, find_silent_slices,
+                               slice_spectrogram)
+
+MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "index", "start_s", "path", "row",
+                   "source")
+REPORT_FIELDS = ("file", "reason")
+
+#: A file whose peak is below this level (dBFS) is treated as silent.
+SILENT_PEAK_DB = -60.0
+
+
+class StoreError(ValueError):
+    """A store folder that cannot be used with the parameters asked for."""
+
+
+@dataclass(frozen=True)
+class PieceTask:
+    """One audio file to convert, with everything a worker process needs."""
+
+    source: str
+    piece: str
+    composer: str
+    period: str
+    store: str
+    front_end: dict
+    png: bool = False
+
+
+@dataclass
+class PieceResult:
+    """What converting one file gave: slices kept and dropped, or a skip reason."""
+
+    source: str
+    piece: str
+    n_slices: int = 0
+    n_silent: int = 0
+    error: str | None = None
+
+
+@dataclass
+class StoreSummary:
+    """The counts of one conversion run, as printed and saved in ``summary.json``."""
+
+    converted: int = 0
+    already_done: int = 0
+    skipped: int = 0
+    slices_written: int = 0
+    silent_slices_dropped: int = 0
+    seconds: float = 0.0
+    skipped_files: list = field(default_factory=list)
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        return (f"spectrograms: {self.converted} files converted, {self.already_done} already done, "
+                f"{self.skipped} skipped, {self.slices_written} slices written, "
+                f"{self.silent_slices_dropped} silent slices dropped, {self.seconds:.1f} s")
+
+
+def natural_key(text: str):
+    """Sort key that orders ``Bach_2`` before ``Bach_10``.
+
+    Examples
+    --------
+    >>> sorted(["Bach_10", "Bach_2", "Alkan_1"], key=natural_key)
+    ['Alkan_1', 'Bach_2', 'Bach_10']
+    """
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", text)]
+
+
+def slice_id(piece: str, index: int) -> str:
+    """The study's name for slice ``index`` (0-based) of ``piece``: ``Bach_1_1`` is the first."""
+    return f"{piece}_{index + 1}"
+
+
+def convert_piece(task: PieceTask) -> PieceResult:
+    """Convert one audio file into its slices, its manifest rows and (optionally) PNGs.
+
+    Expected problems with the file come back as ``PieceResult.error``, a
+    one-line reason naming the file; nothing is written for that piece.
+    """
+    front_end = FrontEnd.from_dict(task.front_end)
+    result = PieceResult(task.source, task.piece)
+    try:
+        y = load_audio(task.source, sr=front_end.sr)
+    except AudioError as error:
+        result.error = str(error)
+        return result
+    n_slices = count_slices(len(y), front_end=front_end)
+    if n_slices == 0:
+        result.error = (f"{task.source}: shorter than one {front_end.seconds:g}-second slice "
+                        f"({len(y) / front_end.sr:.2f} s)")
+        return result
+    peak = float(np.max(np.abs(y)))
+    if peak <= 10 ** (SILENT_PEAK_DB / 20):
+        result.error = f"{task.source}: silent (peak below {SILENT_PEAK_DB:g} dBFS)"
+        return result
+    y = normalize_loudness(y)
+    slices = slice_spectrogram(compute_spectrogram(y, front_end=front_end), n_slices,
+                               front_end=front_end)
+    kept = np.flatnonzero(~find_silent_slices(y, n_slices, front_end=front_end))
+    result.n_silent = n_slices - len(kept)
+    if len(kept) == 0:
+        result.error = f"{task.source}: silent (every slice is far below the piece's level)"
+        return result
+    _write_piece(task, slices[kept], kept, front_end)
+    result.n_slices = len(kept)
+    return result
+
+
+def _write_piece(task: PieceTask, slices: np.ndarray, kept: np.ndarray, front_end: FrontEnd):
+    store = Path(task.store)
+    array_path = store / "slices" / f"{task.piece}.npy"
+    with atomic_path(array_path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, slices.astype(np.float16))
+    if task.png:
+        write_slice_pngs(slices, kept, store / f"{task.piece}_spectrograms", task.piece)
+    rows = [
+        {"slice_id": slice_id(task.piece, int(index)), "piece": task.piece,
+         "composer": task.composer, "period": task.period, "index": int(index),
+         "start_s": round(float(index) * front_end.seconds, 3),
+         "path": f"slices/{task.piece}.npy", "row": row, "source": task.source}
+        for row, index in enumerate(kept)
+    ]
+    write_csv(store / "slices" / f"{task.piece}.csv", MANIFEST_FIELDS, rows)
+
+
+def write_slice_pngs(slices: np.ndarray, indices, folder: Path, piece: str) -> None:
+    """Save each slice as the study's image, ``<piece>_<k>.png`` (k from 1), low frequencies at the bottom."""
+    from matplotlib.image import imsave  # only --png needs matplotlib
+
+    with atomic_path(folder) as tmp:
+        tmp.mkdir()
+        for S_db, index in zip(slices, indices):
+            imsave(tmp / f"{slice_id(piece, int(index))}.png", S_db.astype(np.float32),
+                   cmap="magma", origin="lower")
+
+
+def _check_params(store: Path, front_end: FrontEnd) -> None:
+    params_path = store / "params.json"
+    wanted = {"front_end": front_end.to_dict()}
+    if params_path.exists():
+        found = json.loads(params_path.read_text(encoding="utf-8"))
+        if found.get("front_end") != wanted["front_end"]:
+            differences = ", ".join(
+                f"{key}={found.get('front_end', {}).get(key)!r}"
+                for key, value in wanted["front_end"].items()
+                if found.get("front_end", {}).get(key) != value)
+            raise StoreError(f"{store}: holds slices made with other parameters ({differences}); "
+                             "choose another --out or remove it")
+    else:
+        write_json(params_path, wanted)
+
+
+def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: PeriodTable,
+               labels=None, png: bool = False, max_files: int | None = None):
+    """Decide, for every audio file, whether to convert it, skip it (and why), or keep it.
+
+    Returns
+    -------
+    tasks : list of PieceTask
+        Files still to convert.
+    skipped : list of dict
+        ``{"file", "reason"}`` rows for files that cannot be used.
+    already_done : int
+        Files whose slices are already in the store.
+    """
+    tasks, skipped, already_done = [], [], 0
+    seen: dict[str, str] = {}
+    store_resolved = store.resolve()
+    files = [path for path in find_audio_files(audio_dir)
+             if store_resolved not in path.resolve().parents]
+    for path in files[:max_files]:
+        name = str(path)
+        label = find_label(path, audio_dir, labels)
+        if label is None:
+            reason = ("not in the labels CSV" if labels is not None
+                      else "file name is not Composer_N.ext (give its composer with --labels)")
+            skipped.append({"file": name, "reason": f"{name}: {reason}"})
+            continue
+        period = label.period or table.period_of(label.composer)
+        if period is None:
+            skipped.append({"file": name, "reason": f"{name}: unknown composer {label.composer!r} "
+                                                     "(in no periods/ list)"})
+            continue
+        composer = table.canonical_name(label.composer) or label.composer
+        piece = path.stem
+        if piece in seen:
+            skipped.append({"file": name, "reason": f"{name}: piece name {piece!r} is already "
+                                                     f"used by {seen[piece]}"})
+            continue
+        seen[piece] = name
+        done = (store / "slices" / f"{piece}.csv").exists() and (
+            not png or (store / f"{piece}_spectrograms").is_dir())
+        if done:
+            already_done += 1
+            continue
+        tasks.append(PieceTask(name, piece, composer, period, str(store),
+                               front_end.to_dict(), png))
+    return tasks, skipped, already_done
+
+
+def rebuild_manifest(store: str | Path) -> int:
+    """Gather every piece's rows into ``manifest.csv``; return the number of slices."""
+    store = Path(store)
+    rows = []
+    for piece_csv in sorted((store / "slices").glob("*.csv"), key=lambda p: natural_key(p.stem)):
+        rows.extend(read_csv(piece_csv))
+    write_csv(store / "manifest.csv", MANIFEST_FIELDS, rows)
+    return len(rows)
+
+
+def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: FrontEnd = FrontEnd(),
+                   png: bool = False, labels_csv: str | Path | None = None,
+                   periods_dir: str | Path | None = None, jobs: int | None = None,
+                   max_files: int | None = None, progress: bool | None = None) -> StoreSummary:
+    """Convert every audio file below ``audio_dir`` into the slice store ``store``.
+
+    Parameters
+    ----------
+    audio_dir : path
+        Folder of ``Composer_N.ext`` files (searched recursively).
+    store : path
+        The slice store folder; created if needed, resumed if it exists.
+    front_end : FrontEnd
+        Spectrogram parameters; must match those the store was made with.
+    png : bool
+        Also write the study's PNG images.
+    labels_csv : path, optional
+        ``file,composer[,period]`` rows for files not named ``Composer_N``.
+    periods_dir : path, optional
+        The composer lists (default: the project's ``periods/``).
+    jobs : int, optional
+        Worker processes (default: one per core; 1 runs in this process).
+    max_files : int, optional
+        Convert only the first ``max_files`` audio files (sorted by path).
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    summary : StoreSummary
+        Also written to ``summary.json``; skipped files go to ``report.csv``.
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    audio_dir, store = Path(audio_dir), Path(store)
+    if not audio_dir.is_dir():
+        raise StoreError(f"{audio_dir}: no such folder")
+    table = load_periods(periods_dir)
+    labels = read_labels(labels_csv) if labels_csv else None
+    (store / "slices").mkdir(parents=True, exist_ok=True)
+    for folder in (store, store / "slices"):
+        remove_stale_temporaries(folder)
+    _check_params(store, front_end)
+
+    tasks, skipped, already_done = plan_tasks(audio_dir, store, front_end=front_end, table=table,
+                                              labels=labels, png=png, max_files=max_files)
+    summary = StoreSummary(already_done=already_done)
+    for row in skipped:
+        print(f"skipped {row['reason']}", file=sys.stderr)
+    bar = tqdm(total=len(tasks), unit="file", desc="spectrograms", disable=not progress if
+               progress is not None else None, file=sys.stderr)
+    for result in imap_unordered(convert_piece, tasks, jobs=jobs or default_jobs()):
+        bar.update()
+        if result.error:
+            skipped.append({"file": result.source, "reason": result.error})
+            bar.write(f"skipped {result.error}", file=sys.stderr)
+            continue
+        summary.converted += 1
+        summary.slices_written += result.n_slices
+        summary.silent_slices_dropped += result.n_silent
+    bar.close()
+
+    rebuild_manifest(store)
+    skipped.sort(key=lambda row: row["file"])
+    write_csv(store / "report.csv", REPORT_FIELDS, skipped)
+    summary.skipped = len(skipped)
+    summary.skipped_files = skipped
+    summary.seconds = time.perf_counter() - started
+    write_json(store / "summary.json", asdict(summary))
+    return summary
+
+
+def survey_audio(audio_dir: str | Path, *, labels_csv: str | Path | None = None,
+                 periods_dir: str | Path | None = None):
+    """Table every audio file below ``audio_dir``: composer, period and duration.
+
+    Returns
+    -------
+    survey : pandas.DataFrame
+        Columns ``file, piece, composer, period, seconds``; ``period`` is
+        empty for unknown composers, ``seconds`` NaN for unreadable files.
+    """
+    import pandas as pd
+    import soundfile as sf
+
+    audio_dir = Path(audio_dir)
+    table = load_periods(periods_dir)
+    labels = read_labels(labels_csv) if labels_csv else None
+    rows = []
+    for path in find_audio_files(audio_dir):
+        label = find_label(path, audio_dir, labels)
+        composer = (table.canonical_name(label.composer) or label.composer) if label else None
+        period = (label.period or table.period_of(label.composer)) if label else None
+        try:
+            seconds = sf.info(path).duration
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            seconds = float("nan")
+        rows.append({"file": path.relative_to(audio_dir).as_posix(), "piece": path.stem,
+                     "composer": composer, "period": period, "seconds": seconds})
+    return pd.DataFrame(rows, columns=["file", "piece", "composer", "period", "seconds"])
+
+
+def read_manifest(store: str | Path):
+    """Read a store's ``manifest.csv`` as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.read_csv(Path(store) / "manifest.csv", dtype={"piece": str, "composer": str})
+
+
+def load_slices(store: str | Path, manifest) -> np.ndarray:
+    """Load the slices that ``manifest`` rows name, in row order.
+
+    Parameters
+    ----------
+    store : path
+    manifest : pandas.DataFrame
+        Rows of ``manifest.csv`` (any subset).
+
+    Returns
+    -------
+    slices : np.ndarray [shape=(len(manifest), n_bins, frames), dtype=float16]
+    """
+    store = Path(store)
+    arrays = {path: np.load(store / path, mmap_mode="r") for path in manifest["path"].unique()}
+    return np.stack([arrays[path][row] for path, row in zip(manifest["path"], manifest["row"])])

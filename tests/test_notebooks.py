@@ -1,0 +1,50 @@
+"""Every notebook of the series runs headless through papermill, on small parameters."""
+
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from cclib.store import read_manifest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+pytestmark = pytest.mark.slow
+
+
+def run_notebook(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+    output = tmp_path / name
+    papermill.execute_notebook(str(NOTEBOOKS / name), str(output), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS))
+    return nbformat.read(output, as_version=4)
+
+
+def test_every_notebook_is_stored_clean_with_a_parameters_cell():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert not any(cell.outputs or cell.execution_count for cell in code), path.name
+        assert sum("parameters" in cell.metadata.get("tags", []) for cell in code) == 1, path.name
+
+
+def test_01_audio_to_spectrograms(small_corpus, tmp_path, data_dir):
+    figures = tmp_path / "figures"
+    notebook = run_notebook("01_audio_to_spectrograms.ipynb", tmp_path,
+                            audio_dir=str(small_corpus), piece="Palestrina_2.wav",
+                            seconds_shown=5.0, out=str(figures))
+    assert (figures / "01_linear_vs_mel.png").stat().st_size > 10_000
+    printed = "".join(output.get("text", "") for cell in notebook.cells
+                      for output in cell.get("outputs", []))
+    assert "Palestrina_2.wav:" in printed and "at 22050 Hz" in printed
+
+
+def test_02_slicing_writes_the_slice_store(small_corpus, tmp_path, data_dir):
+    store = tmp_path / "store"
+    run_notebook("02_slicing_3s_samples.ipynb", tmp_path, audio_dir=str(small_corpus),
+                 store=str(store), max_files=3, jobs=1, png=True, out=str(tmp_path / "figures"))
+    manifest = read_manifest(store)
+    assert manifest.piece.nunique() == 3
+    assert set(manifest.period) == {"baroque", "renaissance"}
+    assert (tmp_path / "figures" / "02_slice_grid.png").exists()
+    assert (store / "Bach_1_spectrograms" / "Bach_1_1.png").exists()
