@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-RUNS   := data/runs/demo
+# Your own audio: `make demo AUDIO=~/Music/MasterFolder` (set CCLIB_DATA to keep its results apart).
+AUDIO  ?=
+DATA   := $(or $(CCLIB_DATA),data)
+RUNS   := $(DATA)/runs/demo
+# Your audio gets its own slice store, so it never mixes with the default corpus.
+STORE_PARAM := $(if $(AUDIO),-p store $(abspath $(DATA))/spectrograms-$(notdir $(abspath $(AUDIO))))
 # Notebooks run headless, in order, by `make demo`.
 SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples
 
 .PHONY: demo test setup system-deps corpus spectrograms notebooks bench clean-demo
 
-demo: setup corpus notebooks
+demo: setup $(if $(AUDIO),,corpus) notebooks
 	@echo "demo: executed notebooks and figures are in $(RUNS)/"
 
 test: setup
@@ -38,7 +43,7 @@ notebooks: setup
 	@for nb in $(SERIES); do \
 	  echo "papermill: notebooks/$$nb.ipynb -> $(RUNS)/$$nb.ipynb"; \
 	  $(BIN)/papermill --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
-	    -p out $(RUNS)/figures || exit 1; \
+	    -p out $(abspath $(RUNS))/figures $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO))) $(STORE_PARAM) || exit 1; \
 	done
 
 bench: setup

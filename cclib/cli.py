@@ -32,7 +32,7 @@ def _positive_float(text: str) -> float:
 
 
 def _add_corpus(subparsers) -> None:
-    from cclib.corpus import DEFAULT_MAX_WORKS, INSTRUMENT_PROGRAMS
+    from cclib.corpus import DEFAULT_MAX_WORKS, DEFAULT_TIMEOUT, INSTRUMENT_PROGRAMS
 
     parser = subparsers.add_parser(
         "corpus", help="render the default corpus (music21's scores) to Composer_N.wav",
@@ -51,6 +51,10 @@ def _add_corpus(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="which works a cap picks (default 0)")
     parser.add_argument("--jobs", type=_positive_int, default=None,
                         help="worker processes (default: one per core)")
+    parser.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds one work may take to convert (default {DEFAULT_TIMEOUT})")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="try again the works listed in corpus-failed.csv")
     parser.set_defaults(run=_run_corpus)
 
 
@@ -62,7 +66,7 @@ def _run_corpus(args) -> int:
     composers = [c.strip() for c in args.composers.split(",")] if args.composers else None
     summary = build_corpus(out, max_works=None if args.all_works else args.max_works,
                            instrument=args.instrument, composers=composers, seed=args.seed,
-                           jobs=args.jobs)
+                           jobs=args.jobs, timeout=args.timeout, retry_failed=args.retry_failed)
     print(summary.line())
     return 0 if summary.rendered + summary.already_done > 0 else 1
 

@@ -10,18 +10,23 @@ Notebook: notebooks/01_audio_to_spectrograms.ipynb
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cclib.fileio import (atomic_path, remove_stale_temporaries, temporary_name, write_csv,
-                          write_json)
+from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, temporary_name,
+                          write_csv, write_json)
 from cclib.parallel import default_jobs, imap_unordered
 
 #: music21 corpus folders that hold one composer's works (or, for "trecento",
@@ -43,8 +48,13 @@ INSTRUMENT_PROGRAMS = {"piano": 0, "strings": 48, "score": None}
 #: Works per composer in the default build (keeps ``cclib corpus`` under 10 minutes on 2 cores).
 DEFAULT_MAX_WORKS = 16
 
-#: Score formats rendered; Roman-numeral analyses (.rntxt) hold no notes to play.
-SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".krn", ".abc")
+#: Score formats rendered, in order of preference when one work comes in several
+#: (Bach's bwv277 is both .krn and .mxl); Roman-numeral analyses (.rntxt) hold no notes.
+SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn", ".abc")
+
+#: Seconds one work may take to convert before it is skipped (a handful of
+#: whole-quartet files take music21 many minutes).
+DEFAULT_TIMEOUT = 120
 
 SOUNDFONT_CANDIDATES = (
     "/usr/share/sounds/sf2/TimGM6mb.sf2",
@@ -143,19 +153,21 @@ def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None,
     from music21.corpus import corpora
 
     wanted = None if composers is None else {c.casefold() for c in composers}
-    by_folder = defaultdict(list)
-    for path in corpora.CoreCorpus().getPaths():
+    by_folder = defaultdict(dict)  # folder → {path without suffix: path}
+    for path in sorted(corpora.CoreCorpus().getPaths(),
+                       key=lambda p: SCORE_SUFFIXES.index(p.suffix)
+                       if p.suffix in SCORE_SUFFIXES else len(SCORE_SUFFIXES)):
         parts = path.parts
         folder = parts[parts.index("corpus") + 1] if "corpus" in parts else None
         if folder in CORPUS_COMPOSERS and path.suffix in SCORE_SUFFIXES:
             relative = "/".join(parts[parts.index("corpus") + 1:])
-            by_folder[folder].append(relative)
+            by_folder[folder].setdefault(relative.rsplit(".", 1)[0], relative)
     works = []
     for folder in sorted(by_folder):
         name = CORPUS_COMPOSERS[folder]
         if wanted is not None and name.casefold() not in wanted and folder not in wanted:
             continue
-        sources = sorted(by_folder[folder])
+        sources = sorted(by_folder[folder].values())
         random.Random(f"{seed}:{folder}").shuffle(sources)
         for number, source in enumerate(sources[:max_works], 1):
             works.append(Work(name, number, source))
@@ -237,36 +249,77 @@ def render_midi(midi_path: Path, wav_path: Path, *, soundfont: Path, sr: int = 2
                           f"{detail[-1] if detail else 'no audio written'}")
 
 
+class WorkTimeout(Exception):
+    """A work took longer than its time limit to convert."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise WorkTimeout in this (main) thread after ``seconds``; no limit where SIGALRM is missing."""
+    usable = (seconds and hasattr(signal, "SIGALRM")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise WorkTimeout(f"took longer than {seconds:g} s to convert (raise --timeout to wait)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @dataclass(frozen=True)
 class RenderTask:
     work: Work
     out: str
     instrument: str
     soundfont: str
+    timeout: float | None = DEFAULT_TIMEOUT
 
 
 def render_work(task: RenderTask) -> tuple[Work, str | None]:
     """Render one work to ``<out>/<Composer_N>.wav``; return an error line instead of raising."""
     wav_path = Path(task.out) / f"{task.work.name}.wav"
+    midi_tmp = temporary_name(wav_path.with_suffix(".mid"))
     try:
-        score = load_score(task.work.source)
-        set_instrument(score, task.instrument)
-        midi_tmp = temporary_name(wav_path.with_suffix(".mid"))
-        try:
+        with warnings.catch_warnings(), time_limit(task.timeout):
+            warnings.simplefilter("ignore")  # music21 warns about every overfull measure
+            score = load_score(task.work.source)
+            set_instrument(score, task.instrument)
             write_midi(score, midi_tmp)
-            with atomic_path(wav_path) as wav_tmp:
-                render_midi(midi_tmp, wav_tmp, soundfont=Path(task.soundfont))
-        finally:
-            midi_tmp.unlink(missing_ok=True)
+        with atomic_path(wav_path) as wav_tmp:
+            render_midi(midi_tmp, wav_tmp, soundfont=Path(task.soundfont))
+    except WorkTimeout as error:
+        return task.work, f"{task.work.source}: {error}"
     except Exception as error:  # music21 raises many kinds; report each and go on
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         return task.work, f"{task.work.source}: cannot be rendered ({type(error).__name__}: {reason})"
+    finally:
+        midi_tmp.unlink(missing_ok=True)
     return task.work, None
+
+
+def _check_settings(out: Path, settings: dict) -> None:
+    settings_path = out / "corpus.json"
+    if settings_path.exists():
+        found = json.loads(settings_path.read_text(encoding="utf-8"))
+        if found != settings:
+            raise CorpusError(f"{out}: was rendered with {found}, not {settings}; "
+                              "choose another --out")
+    else:
+        write_json(settings_path, settings)
 
 
 def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
                  instrument: str = "piano", composers=None, seed: int = 0,
-                 jobs: int | None = None, progress: bool | None = None) -> CorpusSummary:
+                 jobs: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+                 retry_failed: bool = False, progress: bool | None = None) -> CorpusSummary:
     """Render the default corpus into ``out``, resuming what a previous run left.
 
     Parameters
@@ -274,7 +327,7 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
     out : path
         Audio folder to fill with ``Composer_N.wav`` files.
     max_works : int or None
-        Works per composer (None: all 2,000 or so; about an hour on 2 cores).
+        Works per composer (None: all 2,000 or so; hours on 2 cores).
     instrument : {"piano", "strings", "score"}
         One instrument for every part, or the scores' own.
     composers : iterable of str, optional
@@ -283,6 +336,11 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
         Which works are picked when capped.
     jobs : int, optional
         Worker processes (default: one per core).
+    timeout : float or None
+        Seconds one work may take to convert (None: no limit).
+    retry_failed : bool
+        Try again the works an earlier run could not render (listed in
+        ``corpus-failed.csv``); by default they are left out.
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
 
@@ -301,22 +359,19 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    settings = {"instrument": instrument, "seed": seed, "soundfont": soundfont.name}
-    settings_path = out / "corpus.json"
-    if settings_path.exists():
-        import json
-
-        found = json.loads(settings_path.read_text(encoding="utf-8"))
-        if found != settings:
-            raise CorpusError(f"{out}: was rendered with {found}, not {settings}; "
-                              "choose another --out")
-    else:
-        write_json(settings_path, settings)
+    _check_settings(out, {"instrument": instrument, "seed": seed, "soundfont": soundfont.name})
+    failed_path = out / "corpus-failed.csv"
+    failed_before = {} if retry_failed or not failed_path.exists() else {
+        row["source"]: row for row in read_csv(failed_path)}
 
     works = list_works(max_works=max_works, composers=composers, seed=seed)
-    todo = [w for w in works if not (out / f"{w.name}.wav").exists()]
-    summary = CorpusSummary(already_done=len(works) - len(todo))
-    tasks = [RenderTask(work, str(out), instrument, str(soundfont)) for work in todo]
+    todo = [w for w in works
+            if not (out / f"{w.name}.wav").exists() and w.source not in failed_before]
+    summary = CorpusSummary(already_done=sum((out / f"{w.name}.wav").exists() for w in works),
+                            failed=sum(w.source in failed_before for w in works))
+    summary.failures = [failed_before[w.source]["reason"] for w in works
+                        if w.source in failed_before]
+    tasks = [RenderTask(work, str(out), instrument, str(soundfont), timeout) for work in todo]
     bar = tqdm(total=len(tasks), unit="work", desc="corpus",
                disable=not progress if progress is not None else None, file=sys.stderr)
     for work, error in imap_unordered(render_work, tasks, jobs=jobs or default_jobs()):
@@ -324,15 +379,27 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
         if error:
             summary.failed += 1
             summary.failures.append(error)
+            failed_before[work.source] = {"file": f"{work.name}.wav", "source": work.source,
+                                          "reason": error}
             bar.write(f"skipped {error}", file=sys.stderr)
         else:
             summary.rendered += 1
+            failed_before.pop(work.source, None)
     bar.close()
 
-    every_work = list_works(max_works=None, seed=seed)
-    rows = [{"file": f"{w.name}.wav", "composer": w.composer, "source": w.source,
-             "instrument": instrument} for w in every_work if (out / f"{w.name}.wav").exists()]
-    write_csv(out / "corpus.csv", ("file", "composer", "source", "instrument"), rows)
+    write_csv(failed_path, ("file", "source", "reason"), failed_before.values())
+    write_corpus_table(out, instrument=instrument, seed=seed)
     summary.seconds = time.perf_counter() - started
     write_json(out / "corpus-summary.json", asdict(summary))
     return summary
+
+
+def write_corpus_table(out: Path, *, instrument: str, seed: int) -> None:
+    """Write ``corpus.csv``: each rendered file, its composer, music21 source and duration."""
+    import soundfile as sf
+
+    rows = [{"file": f"{w.name}.wav", "composer": w.composer, "source": w.source,
+             "instrument": instrument,
+             "seconds": round(sf.info(out / f"{w.name}.wav").duration, 2)}
+            for w in list_works(max_works=None, seed=seed) if (out / f"{w.name}.wav").exists()]
+    write_csv(out / "corpus.csv", ("file", "composer", "source", "instrument", "seconds"), rows)

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
+import scipy.sparse
 
-#: Frames transformed at once, so memory stays bounded on hour-long files.
-_BLOCK_FRAMES = 2048
+#: Frames transformed at once: small enough to stay in cache, and memory stays
+#: bounded on hour-long files.
+_BLOCK_FRAMES = 512
 
 
 @dataclass(frozen=True)
@@ -152,12 +155,19 @@ def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
     return weights
 
 
+@lru_cache(maxsize=8)
+def _sparse_mel_filterbank(**params):
+    """:func:`mel_filterbank` as a sparse matrix: each band touches few FFT bins."""
+    return scipy.sparse.csr_matrix(mel_filterbank(**params))
+
+
 def _hann(n_fft: int) -> np.ndarray:
     """Periodic Hann window, as used for spectral analysis."""
     return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
 
 
-def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512,
+                      weights=None) -> np.ndarray:
     """Short-time power spectrum, frames centred on multiples of ``hop_length``.
 
     Parameters
@@ -168,11 +178,15 @@ def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512
         FFT length (Hann window of the same length).
     hop_length : int > 0
         Samples between frames.
+    weights : matrix [shape=(n_out, 1 + n_fft // 2)], optional
+        Applied to every frame's power as it is computed (a mel filterbank,
+        dense or scipy.sparse), so the full-resolution spectrum is never stored.
 
     Returns
     -------
-    S : np.ndarray [shape=(1 + n_fft // 2, 1 + n // hop_length), dtype=float32]
-        ``|STFT|**2``; the signal is zero-padded by ``n_fft // 2`` at both ends.
+    S : np.ndarray [shape=(n_out or 1 + n_fft // 2, 1 + n // hop_length), dtype=float32]
+        ``|STFT|**2`` (times ``weights``); the signal is zero-padded by
+        ``n_fft // 2`` at both ends.
 
     Examples
     --------
@@ -184,10 +198,13 @@ def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512
     n_frames = 1 + len(y) // hop_length
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
     window = _hann(n_fft)
-    S = np.empty((1 + n_fft // 2, n_frames), dtype=np.float32)
+    n_out = 1 + n_fft // 2 if weights is None else weights.shape[0]
+    S = np.empty((n_out, n_frames), dtype=np.float32)
     for start in range(0, n_frames, _BLOCK_FRAMES):
-        block = np.fft.rfft(frames[start:start + _BLOCK_FRAMES] * window, axis=-1)
-        S[:, start:start + len(block)] = (block.real ** 2 + block.imag ** 2).T
+        spectrum = scipy.fft.rfft(frames[start:start + _BLOCK_FRAMES] * window, axis=-1)
+        power = np.abs(spectrum)
+        power *= power
+        S[:, start:start + len(power)] = power.T if weights is None else weights @ power.T
     return S
 
 
@@ -226,11 +243,13 @@ def compute_spectrogram(y: np.ndarray, *, front_end: FrontEnd = FrontEnd()) -> n
     >>> compute_spectrogram(y).shape
     (128, 44)
     """
-    S = power_spectrogram(y, n_fft=front_end.n_fft, hop_length=front_end.hop_length)
+    weights = None
     if front_end.kind == "mel":
-        weights = mel_filterbank(sr=front_end.sr, n_fft=front_end.n_fft, n_mels=front_end.n_mels,
-                                 fmin=front_end.fmin, fmax=front_end.fmax)
-        S = weights @ S
+        weights = _sparse_mel_filterbank(sr=front_end.sr, n_fft=front_end.n_fft,
+                                         n_mels=front_end.n_mels, fmin=front_end.fmin,
+                                         fmax=front_end.fmax)
+    S = power_spectrogram(y, n_fft=front_end.n_fft, hop_length=front_end.hop_length,
+                          weights=weights)
     return power_to_db(S, top_db=front_end.top_db)
 
 

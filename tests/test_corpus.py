@@ -85,10 +85,44 @@ def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
         y, sr = sf.read(out / name)
         assert sr == 22050 and len(y) > 10 * sr
         assert np.sqrt(np.mean(y ** 2)) > 0.01  # real music, not silence
-    assert sorted(p.name for p in out.iterdir()) == ["Bach_1.wav", "Bach_2.wav", "corpus-summary.json",
-                                                     "corpus.csv", "corpus.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "Bach_1.wav", "Bach_2.wav", "corpus-failed.csv", "corpus-summary.json", "corpus.csv",
+        "corpus.json"]
     again = build_corpus(out, max_works=2, composers=["Bach"], jobs=1, progress=False)
     assert (again.rendered, again.already_done) == (0, 2)
     assert json.loads((out / "corpus.json").read_text())["instrument"] == "piano"
     with pytest.raises(CorpusError, match="choose another --out"):
         build_corpus(out, max_works=2, composers=["Bach"], instrument="strings", progress=False)
+
+
+@pytest.mark.slow
+def test_a_work_over_its_time_limit_is_skipped_remembered_and_retried_on_request(tmp_path):
+    out = tmp_path / "audio"
+    first = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, timeout=0.001,
+                         progress=False)
+    assert (first.rendered, first.failed) == (0, 1)
+    assert "took longer than 0.001 s" in first.failures[0]
+    assert not list(out.glob("*.wav")) and not list(out.glob(".*"))  # nothing half-written
+    second = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, progress=False)
+    assert (second.rendered, second.failed) == (0, 1)  # remembered, not retried
+    third = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, retry_failed=True,
+                         progress=False)
+    assert (third.rendered, third.failed) == (1, 0)
+    assert (out / "corpus-failed.csv").read_text().strip() == "file,source,reason"
+
+
+@pytest.mark.slow
+def test_cli_renders_and_reports(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "strings"
+    done = subprocess.run([sys.executable, "-m", "cclib.cli", "corpus", "--out", str(out),
+                           "--composers", "Bach", "--max-works", "1", "--instrument", "strings",
+                           "--jobs", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("corpus: 1 works rendered, 0 already done, 0 failed")
+    assert json.loads((out / "corpus.json").read_text())["instrument"] == "strings"
+    bad = subprocess.run([sys.executable, "-m", "cclib.cli", "corpus", "--max-works", "0"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "must be at least 1" in bad.stderr
