@@ -8,9 +8,9 @@ AUDIO  ?=
 DATA   := $(or $(CCLIB_DATA),data)
 RUNS   := $(DATA)/runs/demo
 # Your audio gets its own slice store, so it never mixes with the default corpus.
-STORE_PARAM := $(if $(AUDIO),-p store $(abspath $(DATA))/spectrograms-$(notdir $(abspath $(AUDIO))))
+STORE_PARAM := $(if $(AUDIO),-p spectrograms $(abspath $(DATA))/spectrograms-$(notdir $(abspath $(AUDIO))))
 # Notebooks run headless, in order, by `make demo`.
-SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples
+SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples 03_sampling_experiments
 
 .PHONY: demo test setup system-deps corpus spectrograms notebooks bench clean-demo
 
@@ -42,7 +42,7 @@ notebooks: setup
 	@mkdir -p $(RUNS)
 	@for nb in $(SERIES); do \
 	  echo "papermill: notebooks/$$nb.ipynb -> $(RUNS)/$$nb.ipynb"; \
-	  $(BIN)/papermill --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
+	  $(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
 	    -p out $(abspath $(RUNS))/figures $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO))) $(STORE_PARAM) || exit 1; \
 	done
 

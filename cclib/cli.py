@@ -2,6 +2,7 @@
 
     cclib corpus        render the default corpus from music21's scores
     cclib spectrograms  convert audio files into 3-second spectrogram slices
+    cclib sample        draw a train/test/validation dataset from the slices
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
@@ -107,6 +108,61 @@ def _run_spectrograms(args) -> int:
     return 0 if summary.converted + summary.already_done > 0 else 1
 
 
+def _add_sample(subparsers) -> None:
+    from cclib.sampling import METHODS, SPLITS
+
+    parser = subparsers.add_parser(
+        "sample", help="draw a train/test/validation dataset from the slice store",
+        description="Draw the study's '100 spectrograms' (per-composer) or 'all spectrograms' "
+                    "dataset from a slice store and split it by slice, piece or composer.")
+    parser.add_argument("spec_dir", type=Path, metavar="SPEC_DIR", help="the slice store")
+    parser.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    parser.add_argument("--method", choices=METHODS, default="per-composer",
+                        help="'per-composer' (the 100 spectrograms model, default) or 'all'")
+    parser.add_argument("--per-composer", type=_positive_int, default=100,
+                        help="slices per composer for --method per-composer (default 100)")
+    parser.add_argument("--split", choices=SPLITS, default="piece",
+                        help="slice (the study's, leaky), piece (default) or composer")
+    parser.add_argument("--fractions", default="0.7,0.1,0.2",
+                        help="train,test,validation shares (default 0.7,0.1,0.2)")
+    parser.add_argument("--periods", default=None,
+                        help="comma-separated periods to use as classes (default: all with data)")
+    parser.add_argument("--min-pieces", type=_positive_int, default=2,
+                        help="drop composers with fewer pieces (default 2, the study's rule)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.set_defaults(run=_run_sample)
+
+
+def _run_sample(args) -> int:
+    import time
+
+    from cclib.sampling import make_dataset, parse_fractions, write_dataset
+    from cclib.store import read_manifest
+
+    started = time.perf_counter()
+    if not (args.spec_dir / "manifest.csv").exists():
+        raise ValueError(f"{args.spec_dir}: no manifest.csv (run cclib spectrograms first)")
+    periods = [p.strip() for p in args.periods.split(",")] if args.periods else None
+    dataset, summary = make_dataset(
+        read_manifest(args.spec_dir), method=args.method, per_composer=args.per_composer,
+        split=args.split, fractions=parse_fractions(args.fractions), periods=periods,
+        min_pieces=args.min_pieces, seed=args.seed)
+    write_dataset(dataset, summary, args.spec_dir, args.out)
+    counts = dataset["split"].value_counts()
+    leak = summary["leakage"]
+    print(f"sample: {len(dataset)} slices ({counts.get('train', 0)} train, "
+          f"{counts.get('test', 0)} test, {counts.get('validation', 0)} validation), "
+          f"{len(summary['classes'])} periods, test pieces also in train "
+          f"{leak['test_piece_in_train']:.0%}, test composers also in train "
+          f"{leak['test_composer_in_train']:.0%}, {time.perf_counter() - started:.1f} s")
+    for period in summary["periods_without_data"]:
+        print(f"note: period {period} has no data and is not a class", file=sys.stderr)
+    for period, why in summary["periods_left_out"].items():
+        print(f"note: period {period} is left out of the {args.split} split ({why})",
+              file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cclib`` command."""
     parser = argparse.ArgumentParser(
@@ -114,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_corpus(subparsers)
     _add_spectrograms(subparsers)
+    _add_sample(subparsers)
     return parser
 
 
@@ -122,12 +179,14 @@ def main(argv=None) -> int:
     from cclib.corpus import CorpusError
     from cclib.labels import LabelsError
     from cclib.periods import PeriodsError
+    from cclib.sampling import SamplingError
     from cclib.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, LabelsError, PeriodsError, StoreError, ValueError) as error:
+    except (CorpusError, LabelsError, PeriodsError, SamplingError, StoreError,
+            ValueError) as error:
         print(f"cclib {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,12 +1,13 @@
 """Every notebook of the series runs headless through papermill, on small parameters."""
 
+import json
 from pathlib import Path
 
 import nbformat
 import papermill
 import pytest
 
-from cclib.store import read_manifest
+from cclib.store import convert_folder, read_manifest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -42,9 +43,21 @@ def test_01_audio_to_spectrograms(small_corpus, tmp_path, data_dir):
 def test_02_slicing_writes_the_slice_store(small_corpus, tmp_path, data_dir):
     store = tmp_path / "store"
     run_notebook("02_slicing_3s_samples.ipynb", tmp_path, audio_dir=str(small_corpus),
-                 store=str(store), max_files=3, jobs=1, png=True, out=str(tmp_path / "figures"))
+                 spectrograms=str(store), max_files=3, jobs=1, png=True, out=str(tmp_path / "figures"))
     manifest = read_manifest(store)
     assert manifest.piece.nunique() == 3
     assert set(manifest.period) == {"baroque", "renaissance"}
     assert (tmp_path / "figures" / "02_slice_grid.png").exists()
     assert (store / "Bach_1_spectrograms" / "Bach_1_1.png").exists()
+
+
+def test_03_sampling_experiments(small_corpus, tmp_path, data_dir):
+    store = tmp_path / "store"
+    convert_folder(small_corpus, store, jobs=1, progress=False)
+    run_notebook("03_sampling_experiments.ipynb", tmp_path, spectrograms=str(store),
+                 per_composer=5, out=str(tmp_path / "figures"))
+    written = data_dir / "datasets" / "per-composer-piece-seed0"
+    summary = json.loads((written / "summary.json").read_text())
+    assert summary["classes"] == ["renaissance", "baroque"]
+    assert summary["leakage"]["test_piece_in_train"] == 0
+    assert (tmp_path / "figures" / "03_leakage.png").exists()

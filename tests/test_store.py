@@ -195,3 +195,9 @@ def test_killed_run_resumes_to_the_same_store(tmp_path):
     assert resumed.returncode == 0
     assert f"{12 - done} files converted, {done} already done" in resumed.stdout
     assert folder_digest(store) == folder_digest(reference)
+
+
+def test_the_spectrogram_stage_never_imports_tensorflow():
+    probe = ("import sys, cclib, cclib.cli, cclib.store, cclib.corpus, cclib.plots; "
+             "sys.exit(1 if {'tensorflow', 'keras'} & set(sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", probe]).returncode == 0

@@ -1,0 +1,446 @@
+"""Sampling datasets from the slice store: the study's two algorithms, three split protocols.
+
+The study built its training data per composer, round-robin over their pieces,
+and split it at random over slices, so slices of one piece could land in both
+training and test. Here the same algorithms are reproduced and the split is a
+choice: ``slice`` (the study's), ``piece`` (the default: a piece lies in one
+split) or ``composer`` (training and test composers are disjoint).
+
+Notebook: notebooks/03_sampling_experiments.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cclib.fileio import atomic_path
+from cclib.periods import sort_periods
+
+METHODS = ("per-composer", "all")
+SPLITS = ("slice", "piece", "composer")
+SPLIT_NAMES = ("train", "test", "validation")
+DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
+
+# Independent random streams drawn from one seed, one per step.
+_ORDER_STREAM, _SPLIT_STREAM = 1, 2
+
+
+class SamplingError(ValueError):
+    """A dataset that cannot be made as asked; the message says why, in one line."""
+
+
+def parse_fractions(text: str) -> tuple[float, float, float]:
+    """Read ``"0.7,0.1,0.2"`` (train, test, validation) and check it sums to 1.
+
+    Examples
+    --------
+    >>> parse_fractions("0.8,0.1,0.1")
+    (0.8, 0.1, 0.1)
+    """
+    try:
+        fractions = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise SamplingError(f"fractions {text!r}: expected three numbers like 0.7,0.1,0.2") from None
+    check_fractions(fractions)
+    return fractions
+
+
+def check_fractions(fractions) -> None:
+    """Raise SamplingError unless there are three non-negative fractions summing to 1,
+    with some training and some test data."""
+    if len(fractions) != 3 or any(f < 0 for f in fractions):
+        raise SamplingError(f"fractions {fractions}: need three non-negative numbers "
+                            "(train, test, validation)")
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise SamplingError(f"fractions {fractions} sum to {sum(fractions):g}, not 1")
+    if fractions[0] == 0 or fractions[1] == 0:
+        raise SamplingError(f"fractions {fractions}: training and test need a share above 0")
+
+
+def drop_single_piece_composers(manifest: pd.DataFrame, *, min_pieces: int = 2):
+    """Remove composers with fewer than ``min_pieces`` pieces (the study's rule).
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+    dropped : list of str
+        The composers removed, sorted.
+    """
+    pieces = manifest.groupby("composer")["piece"].nunique()
+    dropped = sorted(pieces.index[pieces < min_pieces])
+    return manifest[~manifest["composer"].isin(dropped)], dropped
+
+
+def round_robin_order(manifest: pd.DataFrame, *, seed: int) -> pd.DataFrame:
+    """Order each composer's slices as the study's algorithm draws them.
+
+    For each composer: shuffle the pieces and take one (random) slice from
+    each; reshuffle and take one more from each piece that has slices left;
+    and so on until none are left. The result gets a column ``draw``, the
+    position of the slice in its composer's sequence (0 = drawn first).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Columns ``composer, piece, index`` at least.
+    seed : int
+
+    Returns
+    -------
+    ordered : pandas.DataFrame
+        The same rows, sorted by composer and draw.
+    """
+    rng = np.random.default_rng([seed, _ORDER_STREAM])
+    canonical = manifest.sort_values(["piece", "index"], kind="stable").reset_index(drop=True)
+    shuffled = canonical.iloc[rng.permutation(len(canonical))]
+    rounds = shuffled.groupby("piece", sort=False).cumcount().to_numpy()
+    piece_order_in_round = rng.random(len(shuffled))  # one slice per (piece, round): its key
+    composers = shuffled["composer"].to_numpy()
+    order = np.lexsort((piece_order_in_round, rounds, composers))
+    ordered = shuffled.iloc[order].reset_index(drop=True)
+    ordered["draw"] = ordered.groupby("composer", sort=False).cumcount()
+    return ordered
+
+
+def select_slices(manifest: pd.DataFrame, *, method: str = "per-composer",
+                  per_composer: int = 100, seed: int = 0) -> pd.DataFrame:
+    """Draw the study's "100 spectrograms" (``per-composer``) or "all spectrograms" dataset.
+
+    Returns
+    -------
+    selected : pandas.DataFrame
+        The drawn slices, with their ``draw`` position.
+    """
+    if method not in METHODS:
+        raise SamplingError(f"method {method!r}: choose one of {', '.join(METHODS)}")
+    ordered = round_robin_order(manifest, seed=seed)
+    if method == "all":
+        return ordered
+    return ordered[ordered["draw"] < per_composer].reset_index(drop=True)
+
+
+def _cut_by_rank(rank: np.ndarray, size: np.ndarray, fractions) -> np.ndarray:
+    """Split labels for items ranked 0..size-1 in their group, counts within one of the fractions.
+
+    A group of two or more items always gets at least one training and one test item.
+    """
+    bounds = np.round(np.outer(size, np.cumsum(fractions))).astype(int)
+    several = size >= 2
+    bounds[several, 0] = np.clip(bounds[several, 0], 1, size[several] - 1)
+    bounds[several, 1] = np.maximum(bounds[several, 1], bounds[several, 0] + 1)
+    split = np.full(len(rank), 2)
+    split[rank < bounds[:, 1]] = 1
+    split[rank < bounds[:, 0]] = 0
+    return split
+
+
+def split_by_slice(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
+    """The study's protocol: random over slices, stratified by period."""
+    rank = (pd.Series(rng.random(len(selected)), index=selected.index)
+            .groupby(selected["period"]).rank(method="first").to_numpy() - 1)
+    size = selected.groupby("period")["piece"].transform("size").to_numpy()
+    return _cut_by_rank(rank, size, fractions)
+
+
+def _assign_groups(sizes: pd.Series, fractions, rng, *, required=(0, 1)) -> dict:
+    """Give whole groups (pieces or composers) to splits.
+
+    Groups are taken in random order, each to the split furthest below its
+    target number of slices. Then every ``required`` split left empty takes
+    the smallest group of another split that can spare one (validation
+    first), so two groups are enough for training and test.
+
+    Returns
+    -------
+    assigned : dict
+        Group name → split code (0 train, 1 test, 2 validation).
+    """
+    targets = np.asarray(fractions, dtype=float) * sizes.sum()
+    counts = np.zeros(len(fractions))
+    assigned = {}
+    for name in sizes.index[rng.permutation(len(sizes))]:
+        choice = int(np.argmax(targets - counts))  # the first of equals: train before test
+        assigned[name] = choice
+        counts[choice] += sizes[name]
+    for needed in required:
+        members = pd.Series(assigned)
+        if (members == needed).any():
+            continue
+        held = members.value_counts()
+        donors = [k for k in held.index if k not in required or held[k] >= 2]
+        if not donors:
+            continue
+        donor = max(donors, key=lambda k: (k not in required, held[k]))
+        smallest = sizes[members.index[members == donor]].sort_values(kind="stable").index[0]
+        assigned[smallest] = needed
+    return assigned
+
+
+def split_by_piece(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
+    """Every slice of a piece in one split, pieces assigned within each period."""
+    split = pd.Series(0, index=selected.index)
+    for _, group in selected.groupby("period", sort=True):
+        sizes = group.groupby("piece").size()
+        assigned = _assign_groups(sizes, fractions, rng)
+        split[group.index] = group["piece"].map(assigned).to_numpy()
+    return split.to_numpy()
+
+
+def split_by_composer(selected: pd.DataFrame, fractions, rng):
+    """Training and test composers disjoint; validation from training composers' pieces.
+
+    Returns
+    -------
+    split : np.ndarray
+        0 train, 1 test, 2 validation; -1 for periods left out.
+    left_out : list of str
+        Periods with fewer than two composers, which this protocol cannot split.
+    """
+    split = pd.Series(-1, index=selected.index)
+    left_out = []
+    f_train, f_test, f_validation = fractions
+    for period, group in selected.groupby("period", sort=True):
+        sizes = group.groupby("composer").size()
+        if len(sizes) < 2:
+            left_out.append(period)
+            continue
+        side = _assign_groups(sizes, (f_train + f_validation, f_test, 0.0), rng)
+        test_composers = [c for c, s in side.items() if s == 1]
+        split[group.index[group["composer"].isin(test_composers)]] = 1
+        pool = group[~group["composer"].isin(test_composers)]
+        piece_sizes = pool.groupby("piece").size()
+        inner = (f_train / (f_train + f_validation), 0.0, f_validation / (f_train + f_validation))
+        assigned = _assign_groups(piece_sizes, inner, rng, required=(0,))
+        split[pool.index] = pool["piece"].map(assigned).to_numpy()
+    return split.to_numpy(), sorted(left_out, key=lambda p: sort_periods([p]))
+
+
+def leakage(dataset: pd.DataFrame) -> dict:
+    """Share of test slices whose piece, or composer, also appears in training.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"split": ["train", "test", "test"], "piece": ["a", "a", "b"],
+    ...                   "composer": ["X", "X", "Y"]})
+    >>> leakage(d)
+    {'test_piece_in_train': 0.5, 'test_composer_in_train': 0.5}
+    """
+    train, test = dataset[dataset["split"] == "train"], dataset[dataset["split"] == "test"]
+    if len(test) == 0:
+        return {"test_piece_in_train": 0.0, "test_composer_in_train": 0.0}
+    return {
+        "test_piece_in_train": round(float(test["piece"].isin(train["piece"]).mean()), 6),
+        "test_composer_in_train": round(float(test["composer"].isin(train["composer"]).mean()), 6),
+    }
+
+
+def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_composer: int = 100,
+                 split: str = "piece", fractions=DEFAULT_FRACTIONS, periods=None,
+                 min_pieces: int = 2, seed: int = 0):
+    """Sample a dataset and split it, as ``cclib sample`` does.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The slice store's manifest.
+    method : {"per-composer", "all"}
+        The "100 spectrograms" or the "all spectrograms" algorithm.
+    per_composer : int > 0
+        Slices per composer for ``per-composer``.
+    split : {"slice", "piece", "composer"}
+    fractions : (train, test, validation)
+    periods : list of str, optional
+        The classes to keep (default: every period with data).
+    min_pieces : int
+        Composers with fewer pieces are dropped.
+    seed : int
+        The same seed gives the identical dataset.
+
+    Returns
+    -------
+    dataset : pandas.DataFrame
+        The manifest rows drawn, with a ``split`` column.
+    summary : dict
+        Parameters, classes, what was dropped and why, counts, achieved
+        fractions and leakage.
+
+    Raises
+    ------
+    SamplingError
+        Bad parameters, or a period left without training or test data.
+    """
+    if split not in SPLITS:
+        raise SamplingError(f"split {split!r}: choose one of {', '.join(SPLITS)}")
+    if per_composer < 1:
+        raise SamplingError(f"per-composer must be at least 1, not {per_composer}")
+    fractions = tuple(float(f) for f in fractions)
+    check_fractions(fractions)
+    wanted = list(periods) if periods else sort_periods(manifest["period"].unique())
+    candidates = manifest[manifest["period"].isin(wanted)]
+    kept, dropped = drop_single_piece_composers(candidates, min_pieces=min_pieces)
+    with_data = set(kept["period"])
+    classes = [p for p in sort_periods(wanted) if p in with_data]
+    without_data = [p for p in sort_periods(wanted) if p not in with_data]
+    if not classes:
+        raise SamplingError("no period has data after dropping composers with fewer than "
+                            f"{min_pieces} pieces")
+
+    selected = select_slices(kept, method=method, per_composer=per_composer, seed=seed)
+    rng = np.random.default_rng([seed, _SPLIT_STREAM])
+    left_out = []
+    if split == "slice":
+        codes = split_by_slice(selected, fractions, rng)
+    elif split == "piece":
+        codes = split_by_piece(selected, fractions, rng)
+    else:
+        codes, left_out = split_by_composer(selected, fractions, rng)
+    dataset = selected[codes >= 0].copy()
+    dataset["split"] = np.asarray(SPLIT_NAMES)[codes[codes >= 0]]
+    classes = [p for p in classes if p not in left_out]
+    if not classes:
+        raise SamplingError(f"split {split!r}: no period has the two composers it needs")
+    _refuse_empty_splits(dataset, classes, split)
+
+    summary = {
+        "parameters": {"method": method, "per_composer": per_composer, "split": split,
+                       "fractions": list(fractions), "periods": list(periods) if periods else None,
+                       "min_pieces": min_pieces, "seed": seed},
+        "classes": classes,
+        "periods_without_data": without_data,
+        "dropped_composers": dropped,
+        "periods_left_out": {p: "fewer than two composers" for p in left_out},
+        "slices": int(len(dataset)),
+        "fractions_achieved": _achieved(dataset),
+        "leakage": leakage(dataset),
+        "counts": _counts(dataset),
+    }
+    return dataset.drop(columns=["draw"]).reset_index(drop=True), summary
+
+
+def _refuse_empty_splits(dataset: pd.DataFrame, classes, split: str) -> None:
+    for period in classes:
+        present = set(dataset.loc[dataset["period"] == period, "split"])
+        for needed in ("train", "test"):
+            if needed not in present:
+                n_pieces = dataset.loc[dataset["period"] == period, "piece"].nunique()
+                raise SamplingError(f"period {period!r} would have no {needed} data under the "
+                                    f"{split!r} split ({n_pieces} pieces); add audio, or leave "
+                                    "it out with --periods")
+
+
+def _achieved(dataset: pd.DataFrame) -> dict:
+    shares = dataset["split"].value_counts(normalize=True)
+    overall = {name: round(float(shares.get(name, 0.0)), 4) for name in SPLIT_NAMES}
+    by_period = (dataset.groupby("period")["split"].value_counts(normalize=True)
+                 .unstack(fill_value=0.0).reindex(columns=list(SPLIT_NAMES), fill_value=0.0))
+    return {"overall": overall,
+            "by_period": {p: {k: round(float(v), 4) for k, v in row.items()}
+                          for p, row in by_period.iterrows()}}
+
+
+def _counts(dataset: pd.DataFrame) -> dict:
+    counts: dict = {}
+    for (split, period, composer), n in dataset.groupby(["split", "period", "composer"]).size().items():
+        counts.setdefault(split, {}).setdefault(period, {})[composer] = int(n)
+    return counts
+
+
+DATASET_FIELDS = ("slice_id", "piece", "composer", "period", "split", "path", "row", "index",
+                  "start_s")
+
+
+def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
+                  out: str | Path) -> None:
+    """Write a dataset folder: ``manifest.csv``, ``summary.json`` and the study's
+    ``train/<period>/``, ``test/<period>/``, ``validation/<period>/`` folders.
+
+    The slices are referenced, not copied: ``path`` and ``row`` name the
+    store array and row, relative to ``out``. Each period folder holds a
+    ``slices.csv`` of its slices and, when the store has the study's PNG
+    images, links to them.
+
+    Raises
+    ------
+    SamplingError
+        If ``out`` holds another dataset (other parameters) or other files.
+    """
+    store, out = Path(store).resolve(), Path(out)
+    summary = {**summary, "store": str(store)}
+    if out.exists() and any(out.iterdir()):
+        previous = out / "summary.json"
+        if not previous.exists():
+            raise SamplingError(f"{out}: not empty and holds no dataset; choose another --out")
+        found = json.loads(previous.read_text(encoding="utf-8"))
+        if (found.get("parameters"), found.get("store")) != (summary["parameters"], str(store)):
+            raise SamplingError(f"{out}: holds another dataset ({_describe(found)}); "
+                                "choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:
+        tmp.mkdir()
+        rows = dataset.copy()
+        relative = {p: os.path.relpath(store / p, out.resolve()) for p in rows["path"].unique()}
+        rows["path"] = rows["path"].map(relative)
+        rows.to_csv(tmp / "manifest.csv", columns=list(DATASET_FIELDS), index=False)
+        with_images = {piece for piece in rows["piece"].unique()
+                       if (store / f"{piece}_spectrograms").is_dir()}
+        for (split, period), group in rows.groupby(["split", "period"]):
+            folder = tmp / split / period
+            folder.mkdir(parents=True)
+            group.to_csv(folder / "slices.csv", columns=list(DATASET_FIELDS), index=False)
+            for slice_name, piece in zip(group["slice_id"], group["piece"]):
+                if piece in with_images:
+                    image = store / f"{piece}_spectrograms" / f"{slice_name}.png"
+                    (folder / image.name).symlink_to(image)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def _describe(summary: dict) -> str:
+    params = summary.get("parameters", {})
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def read_dataset(folder: str | Path) -> pd.DataFrame:
+    """Read a dataset's ``manifest.csv``, with ``path`` made absolute."""
+    folder = Path(folder)
+    dataset = pd.read_csv(folder / "manifest.csv", dtype={"piece": str, "composer": str})
+    dataset["path"] = [str((folder / p).resolve()) for p in dataset["path"]]
+    return dataset
+
+
+def compare_protocols(manifest: pd.DataFrame, *, methods=METHODS, splits=SPLITS, **options):
+    """Sample every method × split and tabulate sizes, achieved shares and leakage.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+    methods, splits : iterables of str
+    **options
+        Passed to :func:`make_dataset` (``per_composer``, ``seed``, ...).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per (method, split); a protocol that cannot be made shows
+        its reason in ``refused``.
+    """
+    rows = []
+    for method in methods:
+        for split in splits:
+            row = {"method": method, "split": split}
+            try:
+                dataset, summary = make_dataset(manifest, method=method, split=split, **options)
+            except SamplingError as error:
+                rows.append({**row, "refused": str(error)})
+                continue
+            shares = summary["fractions_achieved"]["overall"]
+            rows.append({**row, "slices": len(dataset), "classes": len(summary["classes"]),
+                         **{f"{name} share": shares[name] for name in SPLIT_NAMES},
+                         **summary["leakage"],
+                         "left out": ", ".join(summary["periods_left_out"]) or "",
+                         "refused": ""})
+    return pd.DataFrame(rows).set_index(["method", "split"])
