@@ -99,8 +99,7 @@ def _run_spectrograms(args) -> int:
     from cclib.spectrogram import FrontEnd
     from cclib.store import convert_folder
 
-    front_end = FrontEnd(kind=args.kind, seconds=args.seconds,
-                         **({"n_fft": 512} if args.kind == "linear" else {}))
+    front_end = FrontEnd.for_kind(args.kind, seconds=args.seconds)
     summary = convert_folder(args.audio_dir, args.out or paths.spectrograms_dir(),
                              front_end=front_end, png=args.png, labels_csv=args.labels,
                              periods_dir=args.periods_dir, jobs=args.jobs)

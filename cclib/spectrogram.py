@@ -79,6 +79,19 @@ class FrontEnd:
         """Columns of a slice: the whole frames that fit in ``seconds``."""
         return int(self.slice_samples // self.hop_length)
 
+    @classmethod
+    def for_kind(cls, kind: str = "mel", **params) -> "FrontEnd":
+        """The default front end of a kind: the linear one uses a 512-point FFT
+        (257 bins, near the study's matplotlib ``specgram``), the mel one 2048.
+
+        Examples
+        --------
+        >>> FrontEnd.for_kind("linear").n_bins, FrontEnd.for_kind("mel").n_bins
+        (257, 128)
+        """
+        defaults = {"n_fft": 512} if kind == "linear" else {}
+        return cls(kind=kind, **{**defaults, **params})
+
     def to_dict(self) -> dict:
         """The parameters as a plain dict (for JSON)."""
         return asdict(self)
