@@ -213,3 +213,157 @@ def imagenet_weights(cache_dir: str | Path | None = None) -> Path:
     write_json(record, {"source": TORCHVISION_FILE, "source_sha256": source_sha,
                         "weights_sha256": sha256_of(target)})
     return target
+
+
+# ---------------------------------------------------------------------------
+# From spectrogram slices to the network's input
+# ---------------------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="cclib")
+class SpectrogramToImage(layers.Layer):
+    """Turn dB slices into ImageNet-normalised RGB images inside the model.
+
+    Maps ``[low_db, high_db]`` to [0, 1] (clipped), resizes to
+    ``input_size`` × ``input_size``, tiles the one channel to three and
+    normalises with ImageNet's mean and standard deviation. During training
+    it can also augment: random gain, added noise, one time mask and one
+    frequency mask.
+
+    Input shape ``(batch, n_bins, frames)``; output ``(batch, input_size, input_size, 3)``.
+    """
+
+    def __init__(self, input_size: int = 224, low_db: float = -80.0, high_db: float = 20.0,
+                 augment: bool = False, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.input_size, self.low_db, self.high_db = int(input_size), float(low_db), float(high_db)
+        self.augment, self.seed = bool(augment), int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def call(self, slices, training=False):
+        from keras import ops
+
+        x = ops.cast(slices, "float32")
+        if self.augment and training:
+            x = self._augment(x)
+        x = ops.clip((x - self.low_db) / (self.high_db - self.low_db), 0.0, 1.0)
+        x = ops.image.resize(x[..., None], (self.input_size, self.input_size))
+        x = ops.tile(x, (1, 1, 1, 3))
+        mean = ops.convert_to_tensor(IMAGENET_MEAN, dtype="float32")
+        std = ops.convert_to_tensor(IMAGENET_STD, dtype="float32")
+        return (x - mean) / std
+
+    def _augment(self, x):
+        from keras import ops
+
+        batch, n_bins, frames = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2]
+        gain = keras.random.uniform((batch, 1, 1), -6.0, 6.0, seed=self.seed_generator)
+        noise = keras.random.normal(ops.shape(x), stddev=1.0, seed=self.seed_generator)
+        x = x + gain + noise
+        for axis, length in ((1, n_bins), (2, frames)):
+            width = ops.cast(ops.cast(length, "float32") * 0.1, "int32")
+            start = keras.random.randint((batch, 1, 1), 0, length - width,
+                                         seed=self.seed_generator)
+            position = ops.arange(length)
+            position = ops.reshape(position, (1, -1, 1) if axis == 1 else (1, 1, -1))
+            masked = (position >= start) & (position < start + width)
+            x = ops.where(masked, self.low_db, x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "input_size": self.input_size, "low_db": self.low_db,
+                "high_db": self.high_db, "augment": self.augment, "seed": self.seed}
+
+
+def build_base(input_size: int = 224, weights: str = "imagenet") -> keras.Model:
+    """MobileNetV2 without its head: ImageNet-normalised RGB in, a 1280-number embedding out.
+
+    Parameters
+    ----------
+    input_size : int
+        Height and width of the input image.
+    weights : str
+        ``"imagenet"`` (torchvision's, ported offline), ``"keras-imagenet"``
+        (Keras's own, where they can be fetched or are cached), ``"none"``
+        (random) or the path of a torchvision ``.pth`` or a ``.weights.h5``
+        saved from :func:`build_imagenet_classifier`.
+    """
+    if weights == "keras-imagenet":
+        return _keras_applications_base(input_size)
+    inputs = keras.Input((input_size, input_size, 3), name="rgb")
+    outputs = layers.GlobalAveragePooling2D(name="pool")(mobilenet_v2_features(inputs))
+    base = keras.Model(inputs, outputs, name="base")
+    if weights != "none":
+        source = build_imagenet_classifier(224)
+        if weights == "imagenet":
+            source.load_weights(imagenet_weights())
+        elif str(weights).endswith(".pth"):
+            from cclib.torchfile import load_state_dict
+
+            port_torchvision_weights(source, load_state_dict(weights))
+        elif Path(weights).is_file():
+            source.load_weights(weights)
+        else:
+            raise WeightsError(f"weights {weights!r}: not imagenet, keras-imagenet, none or a file")
+        for layer in base.layers:
+            if layer.weights:
+                layer.set_weights(source.get_layer(layer.name).get_weights())
+    return base
+
+
+def _keras_applications_base(input_size: int) -> keras.Model:
+    """Keras's MobileNetV2 with its own ImageNet weights, fed ImageNet-normalised RGB."""
+    try:
+        network = keras.applications.MobileNetV2(input_shape=(input_size, input_size, 3),
+                                                 include_top=False, weights="imagenet",
+                                                 pooling="avg")
+    except Exception as error:  # a URL fetch failure, whatever form it takes
+        raise WeightsError("Keras's ImageNet weights cannot be fetched or found in ~/.keras "
+                           f"({type(error).__name__}); use --weights imagenet") from None
+    inputs = keras.Input((input_size, input_size, 3), name="rgb")
+    # undo ImageNet normalisation, then map [0, 1] to Keras's [-1, 1]
+    x = layers.Rescaling(np.asarray(IMAGENET_STD) * 2, np.asarray(IMAGENET_MEAN) * 2 - 1,
+                         name="to_keras_range")(inputs)
+    return keras.Model(inputs, network(x), name="base")
+
+
+def build_period_model(n_classes: int, *, n_bins: int, frames: int, input_size: int = 224,
+                       weights: str = "imagenet", low_db: float = -80.0, high_db: float = 20.0,
+                       augment: bool = False, seed: int = 0) -> keras.Model:
+    """The whole classifier: a dB slice in, period probabilities out.
+
+    ``to_image`` (:class:`SpectrogramToImage`) → ``base`` (:func:`build_base`)
+    → ``period_head`` (softmax).
+    """
+    inputs = keras.Input((n_bins, frames), name="slice")
+    x = SpectrogramToImage(input_size, low_db, high_db, augment=augment, seed=seed,
+                           name="to_image")(inputs)
+    x = build_base(input_size, weights)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="period_head")(x)
+    return keras.Model(inputs, outputs, name="cclib_mobilenet_v2")
+
+
+def bottleneck_model(model: keras.Model) -> keras.Model:
+    """The part of a period model that gives the 1280-number embedding of a slice."""
+    return keras.Model(model.input, model.get_layer("period_head").input, name="bottleneck")
+
+
+def predict_in_batches(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+    """``model(x)`` in batches through one compiled function (no ``predict`` overhead per call)."""
+    import tensorflow as tf
+
+    call = _compiled(model)
+    outputs = [call(tf.convert_to_tensor(np.asarray(x[i:i + batch_size], dtype=np.float32))).numpy()
+               for i in range(0, len(x), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0,) + tuple(model.output.shape[1:]))
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(model: keras.Model):
+    import tensorflow as tf
+
+    key = id(model)
+    if key not in _COMPILED:
+        _COMPILED[key] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return _COMPILED[key]
