@@ -3,6 +3,8 @@
     cclib corpus        render the default corpus from music21's scores
     cclib spectrograms  convert audio files into 3-second spectrogram slices
     cclib sample        draw a train/test/validation dataset from the slices
+    cclib train         retrain MobileNetV2 on a dataset
+    cclib classify      print the period hierarchy of audio files or slices
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
@@ -162,6 +164,90 @@ def _run_sample(args) -> int:
     return 0
 
 
+def _add_train(subparsers) -> None:
+    from cclib.training import MODES, TrainConfig
+
+    defaults = TrainConfig()
+    parser = subparsers.add_parser(
+        "train", help="retrain MobileNetV2 on a sampled dataset",
+        description="Train a period classifier on a dataset made by cclib sample and write "
+                    "model.keras, config.json, history.csv and metrics.json.")
+    parser.add_argument("dataset_dir", type=Path, metavar="DATASET_DIR")
+    parser.add_argument("--out", type=Path, required=True, help="model folder to write")
+    parser.add_argument("--weights", default=defaults.weights,
+                        help="imagenet (ported offline, default), keras-imagenet, none, or a file")
+    parser.add_argument("--mode", choices=MODES, default=defaults.mode,
+                        help="retrain the head only (the study's recipe, default), finetune the "
+                             "top of the network too, or train from scratch")
+    parser.add_argument("--steps", type=_positive_int, default=defaults.steps,
+                        help=f"training steps (default {defaults.steps})")
+    parser.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
+    parser.add_argument("--learning-rate", type=_positive_float, default=defaults.learning_rate)
+    parser.add_argument("--input-size", type=_positive_int, default=defaults.input_size,
+                        help=f"network input in pixels (default {defaults.input_size})")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args) -> int:
+    from cclib.training import TrainConfig, train_model
+
+    config = TrainConfig(weights=args.weights, mode=args.mode, steps=args.steps,
+                         batch_size=args.batch_size, learning_rate=args.learning_rate,
+                         input_size=args.input_size, seed=args.seed)
+    metrics = train_model(args.dataset_dir, args.out, config)
+    test = metrics.get("test", {})
+    net, ref = test.get("mobilenet", {}), test.get("reference", {})
+    print(f"train: test accuracy {net['slice']['accuracy']:.3f} (balanced "
+          f"{net['slice']['balanced_accuracy']:.3f}, piece {net['piece']['accuracy']:.3f}); "
+          f"reference {ref['slice']['accuracy']:.3f} (balanced "
+          f"{ref['slice']['balanced_accuracy']:.3f}); chance {net['chance']:.3f}; "
+          f"{metrics['timings']['total_s']:.1f} s -> {args.out}")
+    return 0
+
+
+def _add_classify(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "classify", help="print the period hierarchy of audio files or stored slices",
+        description="Classify audio files (whole-piece verdict) or stored slices (file.npy or "
+                    "file.npy#ROW) with a trained model folder.")
+    parser.add_argument("model_dir", type=Path, metavar="MODEL")
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--top", type=_positive_int, default=None, help="show the N best periods")
+    parser.add_argument("--slices", action="store_true",
+                        help="for audio files, also list the verdict of every slice")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(run=_run_classify)
+
+
+def _run_classify(args) -> int:
+    import json
+
+    from cclib.audio import AudioError
+    from cclib.classify import classify_path, format_result, load_period_model, result_json
+
+    period_model = load_period_model(args.model_dir)
+    results, failures = [], 0
+    for path in args.paths:
+        try:
+            result = classify_path(period_model, path)
+        except AudioError as error:
+            print(f"skipped {error}", file=sys.stderr)
+            failures += 1
+            continue
+        if args.json:
+            results.append(result_json(result, period_model.classes, top=args.top,
+                                        per_slice=args.slices))
+            continue
+        if len(args.paths) > 1:
+            print(f"== {path}")
+        print("\n".join(format_result(result, period_model.classes, top=args.top,
+                                       per_slice=args.slices)))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0 if failures < len(args.paths) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cclib`` command."""
     parser = argparse.ArgumentParser(
@@ -170,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus(subparsers)
     _add_spectrograms(subparsers)
     _add_sample(subparsers)
+    _add_train(subparsers)
+    _add_classify(subparsers)
     return parser
 
 
@@ -178,13 +266,14 @@ def main(argv=None) -> int:
     from cclib.corpus import CorpusError
     from cclib.labels import LabelsError
     from cclib.periods import PeriodsError
+    from cclib.classify import ModelError
     from cclib.sampling import SamplingError
     from cclib.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, LabelsError, PeriodsError, SamplingError, StoreError,
+    except (CorpusError, LabelsError, ModelError, PeriodsError, SamplingError, StoreError,
             ValueError) as error:
         print(f"cclib {args.command}: {error}", file=sys.stderr)
         return 2

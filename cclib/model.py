@@ -365,5 +365,6 @@ def _compiled(model: keras.Model):
 
     key = id(model)
     if key not in _COMPILED:
-        _COMPILED[key] = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        spec = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
+        _COMPILED[key] = tf.function(lambda x: model(x, training=False), input_signature=[spec])
     return _COMPILED[key]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cclib.evaluation import evaluate, fit_reference, summary_features
-from cclib.fileio import atomic_path, write_csv, write_json
+from cclib.fileio import atomic_path, remove_stale_temporaries, write_csv, write_json
 from cclib.sampling import read_dataset
 from cclib.spectrogram import FrontEnd, hz_to_mel, mel_to_hz
 
@@ -109,6 +109,7 @@ def compute_bottlenecks(rows: pd.DataFrame, bottleneck, cache_dir: Path) -> np.n
     from cclib.model import predict_in_batches
 
     cache_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(cache_dir)
     embeddings = {}
     for path in rows["path"].unique():
         cached = cache_dir / f"{Path(path).stem}.npy"
@@ -178,7 +179,8 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
         t0 = time.perf_counter()
         features = compute_bottlenecks(rows, bottleneck_model(model), cache / key)
         timings["bottlenecks_s"] = round(time.perf_counter() - t0, 2)
-        head_only = keras.Sequential([keras.Input((features.shape[1],)), head])
+        embedding = keras.Input((features.shape[1],), name="embedding")
+        head_only = keras.Model(embedding, head(embedding), name="head_only")
         head_only.compile(optimizer=keras.optimizers.SGD(config.learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         t0 = time.perf_counter()

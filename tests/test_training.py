@@ -1,0 +1,157 @@
+"""Retraining, evaluation, determinism, the bottleneck cache, saving and classifying."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("keras")
+
+from cclib.classify import ModelError, load_period_model  # noqa: E402
+from cclib.fileio import write_csv, write_json  # noqa: E402
+from cclib.sampling import make_dataset, write_dataset  # noqa: E402
+from cclib.spectrogram import FrontEnd  # noqa: E402
+from cclib.store import MANIFEST_FIELDS  # noqa: E402
+from cclib.training import TrainConfig, train_model  # noqa: E402
+
+PERIODS = {"baroque": ("Bach", "Handel"), "romantic": ("Chopin", "Liszt")}
+TINY = TrainConfig(steps=40, batch_size=16, input_size=32, log_every=10, seed=7)
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory):
+    """A slice store where baroque slices are loud in low bands, romantic in high ones."""
+    root = tmp_path_factory.mktemp("training")
+    store = root / "store"
+    (store / "slices").mkdir(parents=True)
+    front_end = FrontEnd()
+    write_json(store / "params.json", {"front_end": front_end.to_dict()})
+    rng = np.random.default_rng(0)
+    rows = []
+    for period, composers in PERIODS.items():
+        for composer in composers:
+            for number in (1, 2, 3):
+                piece = f"{composer}_{number}"
+                slices = rng.normal(-60, 3, (8, 128, front_end.frames_per_slice))
+                bands = slice(10, 40) if period == "baroque" else slice(80, 110)
+                slices[:, bands, :] += 40
+                np.save(store / "slices" / f"{piece}.npy", slices.astype(np.float16))
+                rows += [{"slice_id": f"{piece}_{i + 1}", "piece": piece, "composer": composer,
+                          "period": period, "index": i, "start_s": 3.0 * i,
+                          "path": f"slices/{piece}.npy", "row": i, "source": ""} for i in range(8)]
+    write_csv(store / "manifest.csv", MANIFEST_FIELDS, rows)
+    dataset, summary = make_dataset(pd.DataFrame(rows), method="all", split="piece", seed=0)
+    write_dataset(dataset, summary, store, root / "dataset")
+    return root / "dataset"
+
+
+@pytest.fixture(scope="module")
+def trained(dataset_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    cache = tmp_path_factory.mktemp("cache")
+    metrics = train_model(dataset_dir, out, TINY, cache_root=cache)
+    return out, metrics, cache
+
+
+def test_training_writes_the_model_folder(trained):
+    out, metrics, _ = trained
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv",
+                                                     "metrics.json", "model.keras"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["classes"] == ["baroque", "romantic"]
+    assert config["front_end"] == FrontEnd().to_dict()
+    assert config["train"]["seed"] == 7 and config["train"]["weights"] == "imagenet"
+    history = pd.read_csv(out / "history.csv")
+    assert history.step.tolist() == [10, 20, 30, 40]
+
+
+def test_metrics_report_mobilenet_next_to_the_reference(trained):
+    _, metrics, _ = trained
+    test = metrics["test"]
+    for model in ("mobilenet", "reference"):
+        for level in ("slice", "piece"):
+            assert set(test[model][level]) == {"accuracy", "balanced_accuracy", "macro_f1"}
+        assert test[model]["chance"] == 0.5
+        assert np.asarray(test[model]["confusion_matrix"]).sum() == test[model]["n_slices"]
+    assert test["mobilenet"]["slice"]["accuracy"] > 0.9  # the two periods are easy to tell apart
+    assert test["reference"]["slice"]["accuracy"] > 0.9
+    assert metrics["protocol"]["split"] == "piece"
+
+
+def test_same_seed_same_numbers(trained, dataset_dir, tmp_path):
+    out, metrics, cache = trained
+    again = train_model(dataset_dir, tmp_path / "again", TINY, cache_root=cache)
+    for split in ("test", "validation"):
+        assert again[split] == metrics[split]
+    pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"),
+                                  pd.read_csv(tmp_path / "again" / "history.csv"))
+
+
+def test_bottlenecks_are_cached_once_per_piece(trained):
+    _, _, cache = trained
+    (key,) = [p for p in cache.iterdir()]
+    assert len(list(key.glob("*.npy"))) == 12
+    assert not list(key.glob(".*"))
+    assert np.load(next(key.glob("*.npy"))).shape == (8, 1280)
+
+
+def test_saved_model_loads_and_gives_the_same_probabilities(trained, dataset_dir):
+    out, _, _ = trained
+    period_model = load_period_model(out)
+    store = json.loads((dataset_dir / "summary.json").read_text())["store"]
+    slices = np.load(f"{store}/slices/Bach_1.npy").astype(np.float32)
+    probabilities = period_model.predict(slices)
+    assert probabilities.shape == (8, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert (probabilities.argmax(axis=1) == 0).all()  # Bach is baroque
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "cclib.cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_classify_prints_the_study_lines(trained, dataset_dir):
+    out, _, _ = trained
+    store = json.loads((dataset_dir / "summary.json").read_text())["store"]
+    one = run_cli("classify", out, f"{store}/slices/Chopin_2.npy#3")
+    assert one.returncode == 0, one.stderr
+    lines = one.stdout.strip().splitlines()
+    assert re.fullmatch(r"romantic \(score=0\.\d{5}\)", lines[0])
+    assert re.fullmatch(r"baroque \(score=0\.\d{5}\)", lines[1])
+    assert re.fullmatch(r"Evaluation time \(1-slice\): \d+\.\d{3}s", lines[2])
+
+    several = run_cli("classify", out, f"{store}/slices/Bach_1.npy#0", "missing.wav",
+                      f"{store}/slices/Liszt_1.npy#1", "--top", "1")
+    assert several.returncode == 0
+    assert several.stdout.count("== ") == 2 and "skipped missing.wav" in several.stderr
+    as_json = json.loads(run_cli("classify", out, f"{store}/slices/Bach_1.npy#0", "--json").stdout)
+    assert as_json[0]["scores"][0]["period"] == "baroque"
+
+
+def test_classify_fails_clearly(trained, tmp_path):
+    out, _, _ = trained
+    nothing = run_cli("classify", out, tmp_path / "missing.wav")
+    assert nothing.returncode == 1
+    no_model = run_cli("classify", tmp_path, tmp_path / "x.wav")
+    assert no_model.returncode == 2 and "no model.keras" in no_model.stderr
+    assert "Traceback" not in no_model.stderr + nothing.stderr
+    with pytest.raises(ModelError):
+        (tmp_path / "model.keras").write_text("not a model")
+        (tmp_path / "config.json").write_text('{"classes": [], "front_end": {}}')
+        load_period_model(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["finetune", "scratch"])
+def test_finetune_and_scratch_train_the_network_with_augmentation(dataset_dir, tmp_path, mode):
+    config = TrainConfig(mode=mode, steps=4, batch_size=8, input_size=32, log_every=2, seed=1)
+    metrics = train_model(dataset_dir, tmp_path / mode, config, cache_root=tmp_path / "cache")
+    history = pd.read_csv(tmp_path / mode / "history.csv")
+    assert history.step.tolist() == ([2, 4, 6, 8] if mode == "finetune" else [2, 4])
+    assert "network_s" in metrics["timings"]
+    model = load_period_model(tmp_path / mode).model
+    assert model.get_layer("to_image").augment  # augmentation is on while training only
