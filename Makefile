@@ -11,11 +11,13 @@ RUNS   := $(DATA)/runs/demo
 STORE_PARAM := $(if $(AUDIO),-p spectrograms $(abspath $(DATA))/spectrograms-$(notdir $(abspath $(AUDIO))))
 # Notebooks run headless, in order, by `make demo`.
 SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples 03_sampling_experiments
+# Notebook 04 leaves its model here, ready for `cclib classify`.
+MODEL  := $(DATA)/models/default
 
 .PHONY: demo test setup system-deps corpus spectrograms notebooks bench clean-demo
 
 demo: setup $(if $(AUDIO),,corpus) notebooks
-	@echo "demo: executed notebooks and figures are in $(RUNS)/"
+	@echo "demo: executed notebooks and figures are in $(RUNS)/, the model in $(MODEL)/"
 
 test: setup
 	$(BIN)/python -m pytest
@@ -47,9 +49,16 @@ notebooks: setup
 	  $(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
 	    -p out $(abspath $(RUNS))/figures $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO))) $(STORE_PARAM) || exit 1; \
 	done
+	@echo "papermill: notebooks/04_retrain_mobilenet.ipynb -> $(RUNS)/04_retrain_mobilenet.ipynb"
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/04_retrain_mobilenet.ipynb \
+	  $(RUNS)/04_retrain_mobilenet.ipynb -p out $(abspath $(MODEL)) $(STORE_PARAM)
 
 bench: setup
 	$(BIN)/python bench/bench_preprocess.py
+	$(BIN)/python bench/bench_sampling.py
+	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_retrain.py
+	$(BIN)/python bench/bench_accuracy.py
 
 clean-demo:
 	rm -rf $(RUNS)

@@ -126,3 +126,42 @@ def fit_reference(features: np.ndarray, labels, *, seed: int = 0):
 
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     return model.fit(features, labels)
+
+
+def metrics_table(metrics: dict, split: str = "test") -> pd.DataFrame:
+    """MobileNet next to the reference, slice and piece level, with chance and the majority baseline.
+
+    Parameters
+    ----------
+    metrics : dict
+        A model's ``metrics.json``.
+    split : {"test", "validation"}
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Rows: model and level; columns: accuracy, balanced accuracy, macro-F1.
+    """
+    part = metrics[split]
+    rows = {}
+    for model in ("mobilenet", "reference"):
+        for level in ("slice", "piece"):
+            rows[(model, level)] = part[model][level]
+    rows[("majority baseline", "slice")] = part["mobilenet"]["majority_baseline"]
+    chance = part["mobilenet"]["chance"]
+    rows[("chance", "slice")] = {"accuracy": chance, "balanced_accuracy": chance,
+                                 "macro_f1": float("nan")}
+    return pd.DataFrame(rows).T.rename_axis(["model", "level"])
+
+
+def pick_examples(probabilities: np.ndarray, truth) -> tuple[int | None, int | None]:
+    """The first slice classified right and the first classified wrong (None where there is none).
+
+    Examples
+    --------
+    >>> pick_examples(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), [0, 0, 0])
+    (0, 1)
+    """
+    correct = np.asarray(probabilities).argmax(axis=1) == np.asarray(truth)
+    right, wrong = np.flatnonzero(correct), np.flatnonzero(~correct)
+    return (int(right[0]) if len(right) else None, int(wrong[0]) if len(wrong) else None)

@@ -126,3 +126,52 @@ def plot_counts(counts, *, ax=None, title: str | None = None, ylabel: str = "sli
     ax.set(ylabel=ylabel, title=title)
     ax.tick_params(axis="x", labelrotation=45)
     return ax
+
+
+def plot_training_curve(history, *, ax=None, title: str | None = None):
+    """Training (and validation) accuracy against step, as the study's figure 2.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``history.csv`` of a model: ``step, train_accuracy, validation_accuracy``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7, 3.5))
+    ax.plot(history["step"], history["train_accuracy"], label="train (batch)")
+    if "validation_accuracy" in history:
+        ax.plot(history["step"], history["validation_accuracy"], label="validation")
+    ax.set(xlabel="step", ylabel="accuracy", ylim=(0, 1), title=title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normalize: bool = True):
+    """Confusion matrix, rows the true period, columns the predicted one.
+
+    Parameters
+    ----------
+    matrix : array [shape=(n_classes, n_classes)]
+        Counts.
+    classes : list of str
+    normalize : bool
+        Show each row as shares of its true period.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(5, 4.5))
+    matrix = np.asarray(matrix, dtype=float)
+    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    for (i, j), value in np.ndenumerate(shown):
+        ax.text(j, i, f"{value:.2f}" if normalize else f"{int(value)}", ha="center",
+                va="center", fontsize=8, color="white" if value > 0.6 * shown.max() else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    return ax

@@ -206,7 +206,10 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
         history = tuned if config.mode == "scratch" else pd.concat(
             [history, tuned.assign(step=tuned.step + config.steps)], ignore_index=True)
 
-    probabilities = predict_in_batches(model, slices.astype(np.float32))
+    if config.mode == "retrain":  # the frozen base's output is cached: only the head to run
+        probabilities = predict_in_batches(head_only, features, batch_size=4096)
+    else:
+        probabilities = predict_in_batches(model, slices.astype(np.float32))
     reference = fit_reference(summary_features(slices[parts["train"]],
                                                band_hz=band_frequencies(front_end)),
                               labels[parts["train"]], seed=config.seed)

@@ -1,9 +1,11 @@
 """Every notebook of the series runs headless through papermill, on small parameters."""
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill
 import pytest
 
@@ -61,3 +63,19 @@ def test_03_sampling_experiments(small_corpus, tmp_path, data_dir):
     assert summary["classes"] == ["renaissance", "baroque"]
     assert summary["leakage"]["test_piece_in_train"] == 0
     assert (tmp_path / "figures" / "03_leakage.png").exists()
+
+
+def test_04_retrain_mobilenet(small_corpus, tmp_path, data_dir):
+    store = tmp_path / "store"
+    convert_folder(small_corpus, store, jobs=1, progress=False)
+    out = tmp_path / "model"
+    notebook = run_notebook("04_retrain_mobilenet.ipynb", tmp_path, spectrograms=str(store),
+                            per_composer=20, steps=30, input_size=32, out=str(out))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == ["renaissance", "baroque"]
+    assert metrics["protocol"]["split"] == "piece" and metrics["protocol"]["seed"] == 0
+    assert len(pd.read_csv(out / "history.csv")) == 10
+    assert (out / "figures" / "04_confusion.png").exists()
+    printed = "".join(output.get("text", "") for cell in notebook.cells
+                      for output in cell.get("outputs", []))
+    assert re.search(r"(renaissance|baroque) \(score=\d\.\d{5}\)", printed)
