@@ -8,6 +8,7 @@ max over the seeds, with chance and the majority baseline. Bottlenecks are
 cached, so only the first run pays for them.
 
 Usage: python bench/bench_accuracy.py [--store data/spectrograms] [--seeds 5] [--steps 6000]
+       [--splits slice,piece,composer] [--input-size 128]
 """
 
 from __future__ import annotations
@@ -30,18 +31,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--method", default="all")
+    parser.add_argument("--splits", default="slice,piece,composer")
+    parser.add_argument("--input-size", type=int, default=TrainConfig().input_size)
     args = parser.parse_args()
     manifest = read_manifest(args.store)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for split in ("slice", "piece", "composer"):
+        for split in args.splits.split(","):
             for seed in range(args.seeds):
                 folder = Path(scratch) / f"{split}-{seed}"
                 dataset, summary = make_dataset(manifest, method=args.method, split=split,
                                                 seed=seed)
                 write_dataset(dataset, summary, args.store, folder / "dataset")
                 metrics = train_model(folder / "dataset", folder / "model",
-                                      TrainConfig(steps=args.steps, seed=seed))
+                                      TrainConfig(steps=args.steps, seed=seed,
+                                                  input_size=args.input_size))
                 test = metrics["test"]
                 for model in ("mobilenet", "reference"):
                     rows.append({"split": split, "seed": seed, "model": model,
@@ -58,7 +62,8 @@ def main() -> None:
     scores = ["slice acc", "slice bal", "piece acc", "piece bal"]
     summary = table.groupby(["split", "model"])[scores].agg(["mean", "median", "min", "max"])
     pd.set_option("display.width", 200)
-    print(f"\n{args.method} spectrograms, {args.seeds} seeds, {args.steps} steps\n")
+    print(f"\n{args.method} spectrograms, {args.seeds} seeds, {args.steps} steps, "
+          f"input {args.input_size}px\n")
     print((summary * 100).round(1).to_string())
     print("\nchance and majority baseline (test accuracy):")
     print(table.groupby("split")[["classes", "chance", "majority"]].mean().round(3).to_string())

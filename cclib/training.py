@@ -131,7 +131,8 @@ def _fit_steps(model, x_train, y_train, x_val, y_val, config: TrainConfig, predi
         index = np.sort(rng.choice(len(x_train), size=batch, replace=False))
         loss, accuracy = model.train_on_batch(x_train[index], y_train[index])
         if step % config.log_every == 0 or step == config.steps:
-            validation = float((predict(x_val).argmax(axis=1) == y_val).mean()) if len(y_val) else float("nan")
+            validation = (float((predict(x_val).argmax(axis=1) == y_val).mean())
+                          if len(y_val) else float("nan"))
             history.append({"step": step, "train_accuracy": round(float(accuracy), 6),
                             "validation_accuracy": round(validation, 6),
                             "cross_entropy": round(float(loss), 6)})
