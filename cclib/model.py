@@ -232,7 +232,7 @@ class SpectrogramToImage(layers.Layer):
     Input shape ``(batch, n_bins, frames)``; output ``(batch, input_size, input_size, 3)``.
     """
 
-    def __init__(self, input_size: int = 224, low_db: float = -80.0, high_db: float = 20.0,
+    def __init__(self, input_size: int = 224, low_db: float = -60.0, high_db: float = 30.0,
                  augment: bool = False, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.input_size, self.low_db, self.high_db = int(input_size), float(low_db), float(high_db)
@@ -327,7 +327,7 @@ def _keras_applications_base(input_size: int) -> keras.Model:
 
 
 def build_period_model(n_classes: int, *, n_bins: int, frames: int, input_size: int = 224,
-                       weights: str = "imagenet", low_db: float = -80.0, high_db: float = 20.0,
+                       weights: str = "imagenet", low_db: float = -60.0, high_db: float = 30.0,
                        augment: bool = False, seed: int = 0) -> keras.Model:
     """The whole classifier: a dB slice in, period probabilities out.
 

@@ -46,6 +46,11 @@ class TrainConfig:
     input_size: int = 128
     seed: int = 0
     log_every: int = 100
+    #: dB range mapped to the image's [0, 1]: slices of a loudness-normalised piece
+    #: lie within it (1st to 99.9th percentile of the default corpus: -53 to +24 dB).
+    #: Fixed, not fitted per dataset, so every trial shares one bottleneck cache.
+    low_db: float = -60.0
+    high_db: float = 30.0
 
 
 def set_seeds(seed: int) -> None:
@@ -86,15 +91,14 @@ def band_frequencies(front_end: FrontEnd) -> np.ndarray:
     return np.linspace(0, front_end.sr / 2, front_end.n_bins)
 
 
-def bottleneck_cache_key(config: TrainConfig, front_end: FrontEnd, low_db: float,
-                         high_db: float) -> str:
+def bottleneck_cache_key(config: TrainConfig, front_end: FrontEnd) -> str:
     """Name of the cache of embeddings made with these weights, input size and front end."""
     from cclib.model import imagenet_weights, sha256_of
 
     weights_id = (sha256_of(imagenet_weights()) if config.weights == "imagenet"
                   else str(config.weights))
-    text = json.dumps([weights_id, config.input_size, front_end.to_dict(), low_db, high_db],
-                      sort_keys=True)
+    text = json.dumps([weights_id, config.input_size, front_end.to_dict(), config.low_db,
+                       config.high_db], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -165,18 +169,18 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
     rows, classes, front_end, slices = load_dataset(dataset_dir)
     labels = rows["period"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     parts = {name: (rows["split"] == name).to_numpy() for name in ("train", "test", "validation")}
-    low_db, high_db = (float(v) for v in np.percentile(slices[parts["train"]][::7], [1, 99.9]))
 
     set_seeds(config.seed)
     weights = "none" if config.mode == "scratch" else config.weights
     model = build_period_model(len(classes), n_bins=slices.shape[1], frames=slices.shape[2],
-                               input_size=config.input_size, weights=weights, low_db=low_db,
-                               high_db=high_db, augment=config.mode != "retrain", seed=config.seed)
+                               input_size=config.input_size, weights=weights,
+                               low_db=config.low_db, high_db=config.high_db,
+                               augment=config.mode != "retrain", seed=config.seed)
     head = model.get_layer("period_head")
     timings = {}
     if config.mode in ("retrain", "finetune"):
         cache = Path(cache_root or paths.models_dir() / "bottlenecks")
-        key = bottleneck_cache_key(config, front_end, low_db, high_db)
+        key = bottleneck_cache_key(config, front_end)
         t0 = time.perf_counter()
         features = compute_bottlenecks(rows, bottleneck_model(model), cache / key)
         timings["bottlenecks_s"] = round(time.perf_counter() - t0, 2)
@@ -234,7 +238,6 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
         model.save(tmp.with_suffix(".keras"))
         tmp.with_suffix(".keras").rename(tmp)
     write_json(out / "config.json", {"classes": classes, "front_end": front_end.to_dict(),
-                                     "low_db": low_db, "high_db": high_db,
                                      "train": asdict(config), "dataset": str(Path(dataset_dir).resolve()),
                                      "keras_version": keras.__version__})
     write_csv(out / "history.csv", ["step", "train_accuracy", "validation_accuracy",
