@@ -362,7 +362,8 @@ def load_slices(store: str | Path, manifest) -> np.ndarray:
     ----------
     store : path
     manifest : pandas.DataFrame
-        Rows of ``manifest.csv`` (any subset).
+        Rows of ``manifest.csv`` (any subset), or of a dataset read with
+        :func:`cclib.sampling.read_dataset` (absolute paths work too).
 
     Returns
     -------

@@ -27,6 +27,7 @@ import pandas as pd
 from cclib.evaluation import evaluate, fit_reference, summary_features
 from cclib.fileio import atomic_path, remove_stale_temporaries, write_csv, write_json
 from cclib.sampling import read_dataset
+from cclib.store import load_slices
 from cclib.spectrogram import FrontEnd, hz_to_mel, mel_to_hz
 
 MODES = ("retrain", "finetune", "scratch")
@@ -76,10 +77,8 @@ def load_dataset(dataset_dir: str | Path):
     summary = json.loads((dataset_dir / "summary.json").read_text(encoding="utf-8"))
     store = Path(summary["store"])
     front_end = FrontEnd.from_dict(json.loads((store / "params.json").read_text())["front_end"])
-    rows = read_dataset(dataset_dir)
-    arrays = {path: np.load(path, mmap_mode="r") for path in rows["path"].unique()}
-    slices = np.stack([arrays[p][r] for p, r in zip(rows["path"], rows["row"])])
-    return rows, summary["classes"], front_end, slices
+    rows = read_dataset(dataset_dir)  # absolute paths into the store
+    return rows, summary["classes"], front_end, load_slices(store, rows)
 
 
 def band_frequencies(front_end: FrontEnd) -> np.ndarray:
