@@ -338,8 +338,11 @@ def build_period_model(n_classes: int, *, n_bins: int, frames: int, input_size: 
     x = SpectrogramToImage(input_size, low_db, high_db, augment=augment, seed=seed,
                            name="to_image")(inputs)
     x = build_base(input_size, weights)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="period_head")(x)
-    return keras.Model(inputs, outputs, name="cclib_mobilenet_v2")
+    # seeded here, not from Keras's global stream: whether the ImageNet cache had to be
+    # built first (drawing random numbers) must not change the head a seed gives
+    head = layers.Dense(n_classes, activation="softmax", name="period_head",
+                        kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+    return keras.Model(inputs, head(x), name="cclib_mobilenet_v2")
 
 
 def bottleneck_model(model: keras.Model) -> keras.Model:

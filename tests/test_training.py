@@ -23,6 +23,14 @@ PERIODS = {"baroque": ("Bach", "Handel"), "romantic": ("Chopin", "Liszt")}
 TINY = TrainConfig(steps=80, batch_size=16, input_size=32, log_every=20, seed=7)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def scratch_data(tmp_path_factory):
+    """Keep the ImageNet weight cache these tests build out of the project's data/."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCLIB_DATA", str(tmp_path_factory.mktemp("data")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
     """A slice store where baroque slices are loud in low bands, romantic in high ones."""
