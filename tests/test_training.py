@@ -106,6 +106,10 @@ def test_bottlenecks_are_cached_once_per_piece_and_shared_by_trials(trained, dat
     other_seed = TrainConfig(**{**TINY.__dict__, "seed": 8})
     train_model(dataset_dir, tmp_path / "seed8", other_seed, cache_root=cache)
     (key,) = [p for p in cache.iterdir()]  # one cache for both seeds
+    (key / ".Bach_1.npy.tmp-99999").write_bytes(b"half an array")  # what a killed run leaves
+    train_model(dataset_dir, tmp_path / "resumed", other_seed, cache_root=cache)
+    assert json.loads((tmp_path / "resumed" / "metrics.json").read_text())["test"] == \
+        json.loads((tmp_path / "seed8" / "metrics.json").read_text())["test"]
     assert len(list(key.glob("*.npy"))) == 12
     assert not list(key.glob(".*"))
     assert np.load(next(key.glob("*.npy"))).shape == (8, 1280)
@@ -169,3 +173,14 @@ def test_finetune_and_scratch_train_the_network_with_augmentation(dataset_dir, t
     assert "network_s" in metrics["timings"]
     model = load_period_model(tmp_path / mode).model
     assert model.get_layer("to_image").augment  # augmentation is on while training only
+
+
+def test_keras_own_weights_load_or_fail_in_one_clear_line():
+    from cclib.model import WeightsError, build_base
+
+    try:
+        base = build_base(96, "keras-imagenet")
+    except WeightsError as error:  # offline, with nothing in ~/.keras (as in CI)
+        assert "use --weights imagenet" in str(error) and "\n" not in str(error)
+    else:
+        assert tuple(base.output.shape) == (None, 1280)
