@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cclib.spectrogram import FrontEnd, mel_to_hz, hz_to_mel
+from cclib.spectrogram import FrontEnd, band_frequencies
 
 
 def _axes(ax, figsize=(8, 3)):
@@ -64,8 +64,7 @@ def plot_spectrogram(S_db: np.ndarray, *, front_end: FrontEnd = FrontEnd(), ax=N
     if front_end.kind == "mel":
         fmax = front_end.fmax or front_end.sr / 2
         ticks_hz = [f for f in (100, 250, 500, 1000, 2000, 4000, 8000) if f < fmax]
-        mels = np.linspace(hz_to_mel(front_end.fmin), hz_to_mel(fmax), front_end.n_mels + 2)
-        centres = mel_to_hz(mels[1:-1])
+        centres = band_frequencies(front_end)
         ax.set_yticks(np.interp(ticks_hz, centres, np.arange(front_end.n_mels)), ticks_hz)
         ax.set_ylabel("frequency (Hz, mel scale)")
     else:

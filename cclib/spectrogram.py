@@ -174,6 +174,21 @@ def _sparse_mel_filterbank(**params):
     return scipy.sparse.csr_matrix(mel_filterbank(**params))
 
 
+def band_frequencies(front_end: FrontEnd) -> np.ndarray:
+    """Centre frequency in Hz of each row of a spectrogram made by ``front_end``.
+
+    Examples
+    --------
+    >>> band_frequencies(FrontEnd(kind="linear", n_fft=512))[[0, -1]].tolist()
+    [0.0, 11025.0]
+    """
+    if front_end.kind == "linear":
+        return np.linspace(0, front_end.sr / 2, front_end.n_bins)
+    fmax = front_end.fmax or front_end.sr / 2
+    mels = np.linspace(hz_to_mel(front_end.fmin), hz_to_mel(fmax), front_end.n_mels + 2)
+    return mel_to_hz(mels[1:-1])
+
+
 def _hann(n_fft: int) -> np.ndarray:
     """Periodic Hann window, as used for spectral analysis."""
     return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)

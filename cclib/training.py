@@ -28,7 +28,7 @@ from cclib.evaluation import evaluate, fit_reference, summary_features
 from cclib.fileio import atomic_path, remove_stale_temporaries, write_csv, write_json
 from cclib.sampling import read_dataset
 from cclib.store import load_slices
-from cclib.spectrogram import FrontEnd, hz_to_mel, mel_to_hz
+from cclib.spectrogram import FrontEnd, band_frequencies
 
 MODES = ("retrain", "finetune", "scratch")
 #: The first feature block trained by --mode finetune (of 0..18): the top third of the network.
@@ -79,15 +79,6 @@ def load_dataset(dataset_dir: str | Path):
     front_end = FrontEnd.from_dict(json.loads((store / "params.json").read_text())["front_end"])
     rows = read_dataset(dataset_dir)  # absolute paths into the store
     return rows, summary["classes"], front_end, load_slices(store, rows)
-
-
-def band_frequencies(front_end: FrontEnd) -> np.ndarray:
-    """Centre frequency (Hz) of each row of a slice."""
-    if front_end.kind == "mel":
-        fmax = front_end.fmax or front_end.sr / 2
-        mels = np.linspace(hz_to_mel(front_end.fmin), hz_to_mel(fmax), front_end.n_mels + 2)
-        return mel_to_hz(mels[1:-1])
-    return np.linspace(0, front_end.sr / 2, front_end.n_bins)
 
 
 def bottleneck_cache_key(config: TrainConfig, front_end: FrontEnd) -> str:
@@ -214,11 +205,10 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
         probabilities = predict_in_batches(head_only, features, batch_size=4096)
     else:
         probabilities = predict_in_batches(model, slices.astype(np.float32))
-    reference = fit_reference(summary_features(slices[parts["train"]],
-                                               band_hz=band_frequencies(front_end)),
-                              labels[parts["train"]], seed=config.seed)
-    reference_probs = reference.predict_proba(summary_features(slices,
-                                                               band_hz=band_frequencies(front_end)))
+    reference_features = summary_features(slices, band_hz=band_frequencies(front_end))
+    reference = fit_reference(reference_features[parts["train"]], labels[parts["train"]],
+                              seed=config.seed)
+    reference_probs = reference.predict_proba(reference_features)
     metrics = {"protocol": json.loads((Path(dataset_dir) / "summary.json").read_text())["parameters"],
                "classes": classes}
     for split in ("test", "validation"):
