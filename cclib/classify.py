@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cclib.audio import AUDIO_EXTENSIONS, AudioError, load_audio, normalize_loudness
-from cclib.spectrogram import FrontEnd, compute_spectrogram, count_slices, slice_spectrogram
+from cclib.spectrogram import FrontEnd, piece_slices
 
 
 class ModelError(ValueError):
@@ -101,12 +101,10 @@ def read_slice_input(path: str) -> np.ndarray:
 def audio_slices(path: str | Path, front_end: FrontEnd):
     """Slices of an audio file made exactly as for training; returns (slices, start times)."""
     y = normalize_loudness(load_audio(path, sr=front_end.sr))
-    n_slices = count_slices(len(y), front_end=front_end)
-    if n_slices == 0:
+    slices = piece_slices(y, front_end=front_end)
+    if len(slices) == 0:
         raise AudioError(f"{path}: shorter than one {front_end.seconds:g}-second slice")
-    slices = slice_spectrogram(compute_spectrogram(y, front_end=front_end), n_slices,
-                               front_end=front_end)
-    return slices, np.arange(n_slices) * front_end.seconds
+    return slices, np.arange(len(slices)) * front_end.seconds
 
 
 def classify_path(period_model: PeriodModel, path: str) -> dict:

@@ -326,6 +326,28 @@ def slice_spectrogram(S_db: np.ndarray, n_slices: int, *,
         np.empty((0, S_db.shape[0], width), dtype=S_db.dtype)
 
 
+def piece_slices(y: np.ndarray, *, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """All whole slices of a piece: one spectrogram, then cut. Training and inference both use this.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono, loudness-normalised audio at ``front_end.sr``.
+    front_end : FrontEnd
+
+    Returns
+    -------
+    slices : np.ndarray [shape=(count_slices(n), front_end.n_bins, front_end.frames_per_slice)]
+
+    Examples
+    --------
+    >>> piece_slices(np.zeros(22050 * 10, dtype=np.float32)).shape
+    (3, 128, 129)
+    """
+    return slice_spectrogram(compute_spectrogram(y, front_end=front_end),
+                             count_slices(len(y), front_end=front_end), front_end=front_end)
+
+
 def find_silent_slices(y: np.ndarray, n_slices: int, *,
                        front_end: FrontEnd = FrontEnd()) -> np.ndarray:
     """Mark slices whose RMS is ``front_end.silence_db`` below the piece's own RMS.

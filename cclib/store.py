@@ -33,8 +33,7 @@ from cclib.fileio import atomic_path, read_csv, remove_stale_temporaries, write_
 from cclib.labels import find_label, read_labels
 from cclib.parallel import default_jobs, imap_unordered
 from cclib.periods import PeriodTable, load_periods
-from cclib.spectrogram import (FrontEnd, compute_spectrogram, count_slices, find_silent_slices,
-                               slice_spectrogram)
+from cclib.spectrogram import FrontEnd, count_slices, find_silent_slices, piece_slices
 
 MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "index", "start_s", "path", "row",
                    "source")
@@ -130,8 +129,7 @@ def convert_piece(task: PieceTask) -> PieceResult:
         result.error = f"{task.source}: silent (peak below {SILENT_PEAK_DB:g} dBFS)"
         return result
     y = normalize_loudness(y)
-    slices = slice_spectrogram(compute_spectrogram(y, front_end=front_end), n_slices,
-                               front_end=front_end)
+    slices = piece_slices(y, front_end=front_end)
     kept = np.flatnonzero(~find_silent_slices(y, n_slices, front_end=front_end))
     result.n_silent = n_slices - len(kept)
     if len(kept) == 0:

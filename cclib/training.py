@@ -64,12 +64,13 @@ def set_seeds(seed: int) -> None:
 
 
 def load_dataset(dataset_dir: str | Path):
-    """A dataset folder's rows, classes, store front end and slices.
+    """A dataset folder's rows, summary, store front end and slices.
 
     Returns
     -------
     rows : pandas.DataFrame
-    classes : list of str
+    summary : dict
+        The dataset's ``summary.json`` (classes, parameters, store, ...).
     front_end : FrontEnd
     slices : np.ndarray [shape=(n, n_bins, frames), dtype=float16]
     """
@@ -78,7 +79,7 @@ def load_dataset(dataset_dir: str | Path):
     store = Path(summary["store"])
     front_end = FrontEnd.from_dict(json.loads((store / "params.json").read_text())["front_end"])
     rows = read_dataset(dataset_dir)  # absolute paths into the store
-    return rows, summary["classes"], front_end, load_slices(store, rows)
+    return rows, summary, front_end, load_slices(store, rows)
 
 
 def bottleneck_cache_key(config: TrainConfig, front_end: FrontEnd) -> str:
@@ -156,7 +157,8 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
         raise ValueError(f"mode {config.mode!r}: choose one of {', '.join(MODES)}")
     started = time.perf_counter()
     out = Path(out)
-    rows, classes, front_end, slices = load_dataset(dataset_dir)
+    rows, dataset_summary, front_end, slices = load_dataset(dataset_dir)
+    classes = dataset_summary["classes"]
     labels = rows["period"].map({c: i for i, c in enumerate(classes)}).to_numpy()
     parts = {name: (rows["split"] == name).to_numpy() for name in ("train", "test", "validation")}
 
@@ -209,8 +211,7 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
     reference = fit_reference(reference_features[parts["train"]], labels[parts["train"]],
                               seed=config.seed)
     reference_probs = reference.predict_proba(reference_features)
-    metrics = {"protocol": json.loads((Path(dataset_dir) / "summary.json").read_text())["parameters"],
-               "classes": classes}
+    metrics = {"protocol": dataset_summary["parameters"], "classes": classes}
     for split in ("test", "validation"):
         mask = parts[split]
         if not mask.any():

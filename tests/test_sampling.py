@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cclib.sampling import (SamplingError, drop_single_piece_composers, leakage, make_dataset,
-                            parse_fractions, read_dataset, round_robin_order, select_slices,
+                            parse_fractions, read_dataset, select_slices,
                             split_by_composer, split_by_piece, split_by_slice, write_dataset)
 
 FRACTIONS = (0.7, 0.1, 0.2)

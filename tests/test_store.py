@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
 
 import cclib.audio
 from cclib.spectrogram import FrontEnd
