@@ -13,10 +13,43 @@ STORE_PARAM := $(if $(AUDIO),-p spectrograms $(abspath $(DATA))/spectrograms-$(n
 SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples 03_sampling_experiments
 # Notebook 04 leaves its model here, ready for `cclib classify`.
 MODEL  := $(DATA)/models/default
+# Batches of trials (cclib trials runs notebook 04 once per seed), as method:split.
+# `make demo` runs a small set; `make trials` the full one (20 trials, the recipe's 6,000 steps).
+JOBS   ?= 2
+TRIALS_NB     := notebooks/04_retrain_mobilenet.ipynb
+DEMO_TRIALS   := $(DATA)/runs/demo-trials
+DEMO_BATCHES  := per-composer:slice per-composer:piece per-composer:composer all:piece
+FULL_TRIALS   := $(DATA)/runs/trials
+FULL_BATCHES  := per-composer:slice per-composer:piece per-composer:composer all:slice all:piece all:composer
+TRIALS_N      ?= 20
+# The instrumentation experiment (notebook 07): the same works rendered three ways.
+INSTRUMENTS   := piano strings score
+DEMO_INSTR    := $(DATA)/instrumentation
+DEMO_INSTR_ARGS := --composers Palestrina,Josquin,Bach,Handel,Corelli,Mozart,Haydn,Beethoven,Schumann,Chopin --max-works 3
+FULL_INSTR    := $(DATA)/instrumentation-full
 
-.PHONY: demo test setup system-deps corpus spectrograms notebooks bench clean-demo
+# $(call render-instruments,OUT,CORPUS ARGS): audio-<instrument>/ and spectrograms-<instrument>/ in OUT.
+define render-instruments
+@for instrument in $(INSTRUMENTS); do \
+  $(BIN)/cclib corpus --instrument $$instrument --out $(1)/audio-$$instrument $(2) || exit 1; \
+  $(BIN)/cclib spectrograms $(1)/audio-$$instrument --out $(1)/spectrograms-$$instrument || exit 1; \
+done
+endef
 
-demo: setup $(if $(AUDIO),,corpus) notebooks
+# $(call run-batches,BATCHES,TRIALS,STEPS,OUT): one `cclib trials` per batch; a batch
+# whose trials all fail is reported and the next one still runs.
+define run-batches
+@for batch in $(1); do method=$${batch%%:*}; split=$${batch##*:}; \
+  $(BIN)/cclib trials $(TRIALS_NB) --n $(2) --jobs $(JOBS) --out $(4)/$$method-$$split \
+    -p method $$method -p split $$split -p steps $(3) $(STORE_PARAM) \
+    || echo "trials: batch $$method-$$split finished no trial; see $(4)/$$method-$$split"; \
+done
+endef
+
+.PHONY: demo test setup system-deps corpus spectrograms notebooks demo-trials trials \
+	listen relations instrumentation-demo instrumentation bench clean-demo
+
+demo: setup $(if $(AUDIO),,corpus) notebooks demo-trials listen $(if $(AUDIO),,instrumentation-demo) relations
 	@echo "demo: executed notebooks and figures are in $(RUNS)/, the model in $(MODEL)/"
 
 test: setup
@@ -53,12 +86,53 @@ notebooks: setup
 	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/04_retrain_mobilenet.ipynb \
 	  $(RUNS)/04_retrain_mobilenet.ipynb -p out $(abspath $(MODEL)) $(STORE_PARAM)
 
+# A small batch per protocol (3 trials, 600 steps), then notebook 05 on it.
+demo-trials: setup
+	$(call run-batches,$(DEMO_BATCHES),3,600,$(DEMO_TRIALS))
+	@echo "papermill: notebooks/05_results_and_plots.ipynb -> $(RUNS)/05_results_and_plots.ipynb"
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/05_results_and_plots.ipynb \
+	  $(RUNS)/05_results_and_plots.ipynb -p runs $(abspath $(DEMO_TRIALS)) -p out $(abspath $(RUNS))/figures
+
+# Notebook 06 headless keeps its static figures; open it in JupyterLab to listen.
+listen: setup
+	@echo "papermill: notebooks/06_listen_and_classify.ipynb -> $(RUNS)/06_listen_and_classify.ipynb"
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/06_listen_and_classify.ipynb \
+	  $(RUNS)/06_listen_and_classify.ipynb -p model $(abspath $(MODEL)) -p out $(abspath $(RUNS))/figures \
+	  $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO)))
+
+# A few works per composer for a few composers, as piano, strings and the scores' instruments.
+instrumentation-demo: setup
+	$(call render-instruments,$(DEMO_INSTR),$(DEMO_INSTR_ARGS))
+
+# Notebook 07 on the demo's trials and instrumentation stores.
+relations: setup
+	@echo "papermill: notebooks/07_period_relationships.ipynb -> $(RUNS)/07_period_relationships.ipynb"
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/07_period_relationships.ipynb \
+	  $(RUNS)/07_period_relationships.ipynb -p runs $(abspath $(DEMO_TRIALS)) -p model $(abspath $(MODEL)) \
+	  -p out $(abspath $(RUNS))/relations -p instrument_steps 600 $(STORE_PARAM)
+
+# The whole corpus three ways (about 20 minutes of rendering on 2 cores), then notebook 07.
+instrumentation: setup
+	$(call render-instruments,$(FULL_INSTR),)
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/07_period_relationships.ipynb \
+	  $(FULL_INSTR)/07_period_relationships.ipynb -p instrumentation $(abspath $(FULL_INSTR)) \
+	  -p runs $(abspath $(if $(wildcard $(FULL_TRIALS)),$(FULL_TRIALS),$(DEMO_TRIALS))) \
+	  -p out $(abspath $(FULL_INSTR))/relations
+
+# The full set: TRIALS_N trials of the recipe per method and split (about 30 min on 2 cores).
+trials: setup
+	$(call run-batches,$(FULL_BATCHES),$(TRIALS_N),6000,$(FULL_TRIALS))
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/05_results_and_plots.ipynb \
+	  $(FULL_TRIALS)/05_results_and_plots.ipynb -p runs $(abspath $(FULL_TRIALS))
+	@echo "trials: tables in $(FULL_TRIALS)/*/summary.json, figures in $(FULL_TRIALS)/figures/"
+
 bench: setup
 	$(BIN)/python bench/bench_preprocess.py
 	$(BIN)/python bench/bench_sampling.py
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_retrain.py
 	$(BIN)/python bench/bench_accuracy.py
+	$(BIN)/python bench/bench_trials.py
 
 clean-demo:
-	rm -rf $(RUNS)
+	rm -rf $(RUNS) $(DEMO_TRIALS) $(DEMO_INSTR)

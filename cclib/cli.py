@@ -5,6 +5,7 @@
     cclib sample        draw a train/test/validation dataset from the slices
     cclib train         retrain MobileNetV2 on a dataset
     cclib classify      print the period hierarchy of audio files or slices
+    cclib trials        execute a notebook once per seed, headless, and tabulate
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
@@ -32,6 +33,13 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {value}")
     return value
+
+
+def _add_scheduler(parser) -> None:
+    parser.add_argument("--scheduler", default="local", metavar="local|dask|ADDRESS",
+                        help="where the work runs: local processes (default), a Dask cluster "
+                             "started here (needs cclib[dask]), or a Dask scheduler address "
+                             "such as tcp://HOST:8786 whose workers share these paths")
 
 
 def _add_corpus(subparsers) -> None:
@@ -94,6 +102,7 @@ def _add_spectrograms(subparsers) -> None:
                         help="folder of period lists (default: the project's periods/)")
     parser.add_argument("--jobs", type=_positive_int, default=None,
                         help="worker processes (default: one per core; 1 runs in-process)")
+    _add_scheduler(parser)
     parser.set_defaults(run=_run_spectrograms)
 
 
@@ -104,7 +113,8 @@ def _run_spectrograms(args) -> int:
     front_end = FrontEnd.for_kind(args.kind, seconds=args.seconds)
     summary = convert_folder(args.audio_dir, args.out or paths.spectrograms_dir(),
                              front_end=front_end, png=args.png, labels_csv=args.labels,
-                             periods_dir=args.periods_dir, jobs=args.jobs)
+                             periods_dir=args.periods_dir, jobs=args.jobs,
+                             scheduler=args.scheduler)
     print(summary.line())
     return 0 if summary.converted + summary.already_done > 0 else 1
 
@@ -248,6 +258,43 @@ def _run_classify(args) -> int:
     return 0 if failures < len(args.paths) else 1
 
 
+def _add_trials(subparsers) -> None:
+    from cclib.trials import DEFAULT_METRIC
+
+    parser = subparsers.add_parser(
+        "trials", help="execute a notebook once per seed with papermill and tabulate the results",
+        description="Run NOTEBOOK headless once per trial, each with its own seed and out "
+                    "folder (OUT/trial-XX), and write OUT/summary.csv and OUT/summary.json "
+                    "(mean, median, min, max of every metric). Re-running completes only "
+                    "missing or failed trials.")
+    parser.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    parser.add_argument("--n", type=_positive_int, default=20, help="trials (default 20)")
+    parser.add_argument("--out", type=Path, required=True, help="runs folder, e.g. data/runs/NAME")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the first trial; trial i gets SEED+i (default 0)")
+    parser.add_argument("--jobs", type=_positive_int, default=1,
+                        help="trials at once (default 1)")
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="threads per trial (default: cores // jobs)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"), help="a notebook parameter for every trial")
+    parser.add_argument("--metric", default=DEFAULT_METRIC,
+                        help=f"metric the progress bar averages (default {DEFAULT_METRIC})")
+    _add_scheduler(parser)
+    parser.set_defaults(run=_run_trials)
+
+
+def _run_trials(args) -> int:
+    from cclib.trials import parse_value, run_trials
+
+    parameters = {name: parse_value(value) for name, value in args.parameter}
+    summary = run_trials(args.notebook, args.n, args.out, parameters=parameters,
+                         first_seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
+                         threads=args.threads, metric=args.metric)
+    print(summary.line())
+    return 0 if summary.done > 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cclib`` command."""
     parser = argparse.ArgumentParser(
@@ -258,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sample(subparsers)
     _add_train(subparsers)
     _add_classify(subparsers)
+    _add_trials(subparsers)
     return parser
 
 
@@ -267,14 +315,15 @@ def main(argv=None) -> int:
     from cclib.labels import LabelsError
     from cclib.periods import PeriodsError
     from cclib.classify import ModelError
+    from cclib.parallel import SchedulerError
     from cclib.sampling import SamplingError
     from cclib.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, LabelsError, ModelError, PeriodsError, SamplingError, StoreError,
-            ValueError) as error:
+    except (CorpusError, LabelsError, ModelError, PeriodsError, SamplingError, SchedulerError,
+            StoreError, ValueError) as error:
         print(f"cclib {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

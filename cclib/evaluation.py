@@ -47,6 +47,22 @@ def scores(y_true, y_pred, n_classes: int) -> dict:
             "macro_f1": round(float(f1[present].mean()), 6) if present.any() else 0.0}
 
 
+def mean_profiles(probabilities: np.ndarray, y_true, n_classes: int) -> np.ndarray:
+    """The mean probabilities given to the slices of each true class (zeros where none).
+
+    Examples
+    --------
+    >>> mean_profiles(np.array([[0.8, 0.2], [0.6, 0.4]]), [0, 0], 2).round(6).tolist()
+    [[0.7, 0.3], [0.0, 0.0]]
+    """
+    y_true = np.asarray(y_true)
+    profiles = np.zeros((n_classes, probabilities.shape[1]))
+    for k in range(n_classes):
+        if (y_true == k).any():
+            profiles[k] = probabilities[y_true == k].mean(axis=0)
+    return profiles
+
+
 def piece_predictions(probabilities: np.ndarray, pieces) -> pd.DataFrame:
     """A piece's verdict: the mean of its slices' probabilities.
 
@@ -83,6 +99,7 @@ def evaluate(probabilities: np.ndarray, y_true, pieces, *, classes, y_train) -> 
         "majority_baseline": scores(y_true, np.full(len(y_true), majority), n_classes),
         "chance": round(1.0 / n_classes, 6),
         "confusion_matrix": confusion_matrix(y_true, y_pred, n_classes).tolist(),
+        "mean_probabilities": mean_profiles(probabilities, y_true, n_classes).round(6).tolist(),
         "n_slices": int(len(y_true)),
         "n_pieces": int(len(per_piece)),
     }

@@ -1,11 +1,30 @@
-"""Running one function over many items: in-process, or in a process pool."""
+"""Running one function over many items: in-process, in a process pool, or on Dask.
+
+The scheduler is one of
+
+``"local"``
+    a pool of fresh ("spawn") processes on this machine (the default);
+``"dask"``
+    a Dask ``LocalCluster`` started for the run (``pip install 'cclib[dask]'``);
+``"tcp://HOST:PORT"``
+    an existing Dask cluster's scheduler (Slurm via dask-jobqueue, Kubernetes, ...).
+    Its workers need cclib installed and the same paths (a shared file system).
+"""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator
+
+#: The schedulers by name; anything of the form ``tcp://...`` (or ``tls://...``) is an address.
+SCHEDULERS = ("local", "dask")
+
+
+class SchedulerError(RuntimeError):
+    """A scheduler that cannot be used (unknown name, Dask missing, cluster unreachable)."""
 
 
 def default_jobs() -> int:
@@ -16,15 +35,29 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def imap_unordered(func: Callable, items: Iterable, *, jobs: int = 1) -> Iterator:
+def check_scheduler(scheduler: str) -> str:
+    """Return ``scheduler`` if it names a scheduler, else raise SchedulerError."""
+    if scheduler in SCHEDULERS or "://" in scheduler:
+        return scheduler
+    raise SchedulerError(f"scheduler {scheduler!r}: use local, dask or a Dask address "
+                         "such as tcp://HOST:8786")
+
+
+def imap_unordered(func: Callable, items: Iterable, *, jobs: int = 1,
+                   scheduler: str = "local") -> Iterator:
     """Yield ``func(item)`` for every item, in completion order.
 
-    ``jobs=1`` runs in this process (easy to debug and to profile); more
-    starts a pool of fresh ("spawn") worker processes, the same on Linux,
-    macOS and inside a Jupyter kernel. ``func`` must be importable and catch
-    its own expected errors: an exception it raises stops the whole run.
+    ``jobs=1`` with the local scheduler runs in this process (easy to debug
+    and to profile); more starts a pool of fresh ("spawn") worker processes,
+    the same on Linux, macOS and inside a Jupyter kernel. ``scheduler="dask"``
+    runs ``jobs`` single-threaded Dask workers; an address submits to that
+    cluster, whose size decides. ``func`` must be importable and catch its
+    own expected errors: an exception it raises stops the whole run.
     """
     items = list(items)
+    if check_scheduler(scheduler) != "local":
+        yield from _dask_imap_unordered(func, items, jobs=jobs, scheduler=scheduler)
+        return
     if jobs <= 1 or len(items) <= 1:
         for item in items:
             yield func(item)
@@ -34,3 +67,29 @@ def imap_unordered(func: Callable, items: Iterable, *, jobs: int = 1) -> Iterato
         futures = [pool.submit(func, item) for item in items]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _dask_imap_unordered(func: Callable, items: list, *, jobs: int, scheduler: str) -> Iterator:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_as_completed
+    except ImportError:
+        raise SchedulerError("--scheduler needs Dask: pip install 'cclib[dask]'") from None
+    if scheduler == "dask":
+        # One thread per worker: the work itself decides its threads (see cclib.trials).
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+    else:
+        cluster = None
+    try:
+        try:
+            client = Client(cluster if cluster is not None else scheduler, timeout="20s")
+        except OSError as error:
+            raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+        with client:
+            futures = client.map(func, items, pure=False)
+            for future in dask_as_completed(futures):
+                yield future.result()
+    finally:
+        if cluster is not None:
+            cluster.close()

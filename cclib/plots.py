@@ -148,6 +148,124 @@ def plot_training_curve(history, *, ax=None, title: str | None = None):
     return ax
 
 
+def plot_trial_curves(histories, *, ax=None, title: str | None = None,
+                      column: str = "train_accuracy"):
+    """One line per trial of accuracy against step: the study's figure 2 for a batch.
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        ``step``, ``trial`` and ``column`` (see :func:`cclib.trials.load_histories`).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(7, 3.5))
+    for _, history in histories.groupby("trial"):
+        ax.plot(history["step"], history[column], linewidth=0.8, alpha=0.6)
+    mean = histories.groupby("step")[column].mean()
+    ax.plot(mean.index, mean.to_numpy(), color="black", linewidth=2, label="mean of trials")
+    ax.set(xlabel="step", ylabel=column.replace("_", " "), ylim=(0, 1), title=title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_boxes(frame, metric: str, *, by: str, ax=None, title: str | None = None,
+               chance: float | None = None):
+    """Box plot of ``metric`` per value of ``by`` (trials as points on top).
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(5, 3.5))
+    groups = [(name, group[metric].dropna().to_numpy()) for name, group in frame.groupby(by)]
+    ax.boxplot([values for _, values in groups], widths=0.5, showfliers=False)
+    ax.set_xticks(range(1, len(groups) + 1), [f"{name}\n(n={len(v)})" for name, v in groups])
+    for i, (_, values) in enumerate(groups, start=1):
+        ax.scatter(np.full(len(values), i), values, s=12, color="tab:blue", alpha=0.6, zorder=3)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", label="chance")
+        ax.legend(loc="lower right")
+    ax.set(xlabel=by, ylabel=metric, ylim=(0, 1), title=title)
+    return ax
+
+
+def plot_slice_vs_piece(frame, *, slice_metric: str, piece_metric: str, hue: str | None = None,
+                        ax=None, title: str | None = None):
+    """Each trial's slice-level against piece-level score, with the diagonal.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(4.5, 4.5))
+    groups = frame.groupby(hue) if hue else [(None, frame)]
+    for name, group in groups:
+        ax.scatter(group[slice_metric], group[piece_metric], s=18, label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel=slice_metric, ylabel=piece_metric, xlim=(0, 1), ylim=(0, 1), title=title)
+    if hue:
+        ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_period_bars(classes, probabilities, *, ax=None, title: str | None = None):
+    """A slice's or a piece's period probabilities as bars, best first, with percentages.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(4.5, 0.35 * len(classes) + 0.8))
+    order = np.argsort(-np.asarray(probabilities), kind="stable")
+    shares = np.asarray(probabilities)[order]
+    ax.barh(range(len(order)), shares, color=["tab:blue"] + ["lightgrey"] * (len(order) - 1))
+    for y, share in enumerate(shares):
+        ax.text(share + 0.01, y, f"{100 * share:.1f}%", va="center", fontsize=8)
+    ax.set_yticks(range(len(order)), [classes[i] for i in order])
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1.15), xlabel="probability", title=title)
+    return ax
+
+
+def plot_dendrogram(linkage_matrix, labels, *, ax=None, title: str | None = None):
+    """A dendrogram of a hierarchical clustering (scipy linkage), leaves labelled.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from scipy.cluster.hierarchy import dendrogram
+
+    ax = _axes(ax, figsize=(5, 3.5))
+    dendrogram(linkage_matrix, labels=list(labels), ax=ax, leaf_rotation=45,
+               color_threshold=0, above_threshold_color="tab:blue")
+    ax.set(ylabel="distance", title=title)
+    return ax
+
+
+def plot_map(xy, labels, groups, *, ax=None, title: str | None = None):
+    """Points in 2-D, one colour per group (period), each labelled.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(6, 5))
+    xy = np.asarray(xy)
+    groups = list(groups)
+    for group in dict.fromkeys(groups):
+        mask = np.array([g == group for g in groups])
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=30, label=group)
+    for (x, y), label in zip(xy, labels):
+        ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set(xticks=[], yticks=[], title=title)
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
 def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normalize: bool = True):
     """Confusion matrix, rows the true period, columns the predicted one.
 

@@ -246,7 +246,8 @@ def rebuild_manifest(store: str | Path) -> int:
 def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: FrontEnd = FrontEnd(),
                    png: bool = False, labels_csv: str | Path | None = None,
                    periods_dir: str | Path | None = None, jobs: int | None = None,
-                   max_files: int | None = None, progress: bool | None = None) -> StoreSummary:
+                   max_files: int | None = None, progress: bool | None = None,
+                   scheduler: str = "local") -> StoreSummary:
     """Convert every audio file below ``audio_dir`` into the slice store ``store``.
 
     Parameters
@@ -269,6 +270,9 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
         Convert only the first ``max_files`` audio files (sorted by path).
     progress : bool, optional
         Show a progress bar (default: only on a terminal).
+    scheduler : str
+        ``"local"`` (default), ``"dask"`` or a Dask scheduler address; see
+        :mod:`cclib.parallel`. A remote cluster's workers must see the same paths.
 
     Returns
     -------
@@ -295,7 +299,8 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
         print(f"skipped {row['reason']}", file=sys.stderr)
     bar = tqdm(total=len(tasks), unit="file", desc="spectrograms", disable=not progress if
                progress is not None else None, file=sys.stderr)
-    for result in imap_unordered(convert_piece, tasks, jobs=jobs or default_jobs()):
+    for result in imap_unordered(convert_piece, tasks, jobs=jobs or default_jobs(),
+                                 scheduler=scheduler):
         bar.update()
         if result.error:
             skipped.append({"file": result.source, "reason": result.error})

@@ -93,6 +93,19 @@ def bottleneck_cache_key(config: TrainConfig, front_end: FrontEnd) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def bottleneck_cache_dir(cache_root: str | Path, config: TrainConfig, front_end: FrontEnd,
+                         store: str | Path) -> Path:
+    """``<cache_root>/<key>/<store name>-<hash of its path>``: one cache per network and store.
+
+    Two stores may hold pieces of the same name (the corpus rendered for
+    piano and for strings, or your own ``Bach_1.wav``), so the store is part
+    of the cache's name.
+    """
+    store = Path(store).resolve()
+    tag = hashlib.sha256(str(store).encode()).hexdigest()[:8]
+    return Path(cache_root) / bottleneck_cache_key(config, front_end) / f"{store.name}-{tag}"
+
+
 def compute_bottlenecks(rows: pd.DataFrame, bottleneck, cache_dir: Path) -> np.ndarray:
     """Embeddings of ``rows``' slices, computed once per store array and cached.
 
@@ -171,10 +184,10 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
     head = model.get_layer("period_head")
     timings = {}
     if config.mode in ("retrain", "finetune"):
-        cache = Path(cache_root or paths.models_dir() / "bottlenecks")
-        key = bottleneck_cache_key(config, front_end)
+        cache = bottleneck_cache_dir(cache_root or paths.models_dir() / "bottlenecks", config,
+                                     front_end, dataset_summary["store"])
         t0 = time.perf_counter()
-        features = compute_bottlenecks(rows, bottleneck_model(model), cache / key)
+        features = compute_bottlenecks(rows, bottleneck_model(model), cache)
         timings["bottlenecks_s"] = round(time.perf_counter() - t0, 2)
         embedding = keras.Input((features.shape[1],), name="embedding")
         head_only = keras.Model(embedding, head(embedding), name="head_only")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -66,3 +68,44 @@ def small_corpus(tmp_path_factory):
     summary = build_corpus(out, max_works=2, composers=["Bach", "Palestrina"], progress=False)
     assert summary.failed == 0
     return out
+
+
+NOTEBOOK_04 = Path(__file__).resolve().parent.parent / "notebooks" / "04_retrain_mobilenet.ipynb"
+#: Notebook 04 on tiny settings: seconds per trial.
+TINY_04 = {"per_composer": 20, "steps": 30, "input_size": 32}
+
+
+@pytest.fixture(scope="session")
+def trial_runs(small_corpus, tmp_path_factory):
+    """Real batches of notebook 04 on the small corpus: runs/piece (2 trials, 2 jobs) and
+    runs/slice (2 trials, 1 job), sharing one data folder and slice store."""
+    from cclib.store import convert_folder
+    from cclib.trials import run_trials
+
+    root = tmp_path_factory.mktemp("trials")
+    store = root / "store"
+    convert_folder(small_corpus, store, jobs=1, progress=False)
+    parameters = {**TINY_04, "spectrograms": str(store)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCLIB_DATA", str(root / "data"))
+        run_trials(NOTEBOOK_04, 2, root / "runs" / "piece", parameters=parameters, jobs=2,
+                   threads=1, progress=False)
+        run_trials(NOTEBOOK_04, 2, root / "runs" / "slice", parameters={**parameters,
+                   "split": "slice"}, jobs=1, threads=1, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def instrument_stores(small_corpus, tmp_path_factory):
+    """The small corpus's works as piano (its own render) and as strings, each a slice store."""
+    from cclib.corpus import build_corpus
+    from cclib.store import convert_folder
+
+    root = tmp_path_factory.mktemp("instrumentation")
+    strings = root / "audio-strings"
+    summary = build_corpus(strings, max_works=2, composers=["Bach", "Palestrina"],
+                           instrument="strings", progress=False)
+    assert summary.failed == 0
+    for name, audio in (("piano", small_corpus), ("strings", strings)):
+        convert_folder(audio, root / f"spectrograms-{name}", jobs=1, progress=False)
+    return root

@@ -79,3 +79,46 @@ def test_04_retrain_mobilenet(small_corpus, tmp_path, data_dir):
     printed = "".join(output.get("text", "") for cell in notebook.cells
                       for output in cell.get("outputs", []))
     assert re.search(r"(renaissance|baroque) \(score=\d\.\d{5}\)", printed)
+
+
+def test_05_results_and_plots(trial_runs, tmp_path):
+    figures = tmp_path / "figures"
+    notebook = run_notebook("05_results_and_plots.ipynb", tmp_path,
+                            runs=str(trial_runs / "runs"), out=str(figures))
+    for name in ("training_curves", "boxes", "confusion", "slice_vs_piece"):
+        assert (figures / f"05_{name}.png").stat().st_size > 10_000, name
+    printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "")
+                      for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "2 batches, 4 finished trials, 0 failed" in printed
+    assert "study (2019)" in printed and "52.1" in printed
+
+
+def test_06_listen_and_classify(trial_runs, small_corpus, tmp_path):
+    figures = tmp_path / "figures"
+    notebook = run_notebook("06_listen_and_classify.ipynb", tmp_path,
+                            model=str(trial_runs / "runs" / "piece" / "trial-00"),
+                            audio_dir=str(small_corpus), piece="Bach_2.wav", position=1,
+                            out=str(figures))
+    assert (figures / "06_slice_and_verdict.png").stat().st_size > 10_000
+    printed = "".join(output.get("text", "") for cell in notebook.cells
+                      for output in cell.get("outputs", []))
+    assert "(score=" in printed and "4 pieces" in printed
+    widget_views = [output for cell in notebook.cells for output in cell.get("outputs", [])
+                    if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    assert widget_views, "the demo's widget was displayed"
+
+
+def test_07_period_relationships(trial_runs, instrument_stores, tmp_path, monkeypatch):
+    monkeypatch.setenv("CCLIB_DATA", str(trial_runs / "data"))
+    out = tmp_path / "relations"
+    notebook = run_notebook("07_period_relationships.ipynb", tmp_path,
+                            runs=str(trial_runs / "runs"), spectrograms=str(trial_runs / "store"),
+                            model=str(trial_runs / "runs" / "piece" / "trial-00"),
+                            instrumentation=str(instrument_stores), instrument_steps=20,
+                            out=str(out))
+    for name in ("period_dendrograms", "composer_map"):
+        assert (out / "figures" / f"07_{name}.png").stat().st_size > 10_000, name
+    printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "")
+                      for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "4 trials" in printed and "instrument stores: piano, strings" in printed
+    assert "tested on" in printed and (out / "instrumentation" / "model-piano").is_dir()

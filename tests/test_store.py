@@ -48,6 +48,12 @@ def test_parallel_and_in_process_runs_write_the_same_store(audio_folder, tmp_pat
     assert folder_digest(tmp_path / "one") == folder_digest(tmp_path / "two")
 
 
+def test_a_dask_local_cluster_writes_the_same_store(audio_folder, tmp_path):
+    convert_folder(audio_folder, tmp_path / "one", jobs=1, progress=False)
+    convert_folder(audio_folder, tmp_path / "dask", jobs=2, scheduler="dask", progress=False)
+    assert folder_digest(tmp_path / "one") == folder_digest(tmp_path / "dask")
+
+
 def test_png_writes_the_study_images(audio_folder, tmp_path):
     store = tmp_path / "store"
     convert_folder(audio_folder, store, png=True, jobs=1, progress=False)

@@ -105,7 +105,8 @@ def test_bottlenecks_are_cached_once_per_piece_and_shared_by_trials(trained, dat
     _, _, cache = trained
     other_seed = TrainConfig(**{**TINY.__dict__, "seed": 8})
     train_model(dataset_dir, tmp_path / "seed8", other_seed, cache_root=cache)
-    (key,) = [p for p in cache.iterdir()]  # one cache for both seeds
+    (key,) = [p for p in cache.glob("*/*")]  # one cache for both seeds: <network>/<store>
+    assert key.name.startswith("store-")
     (key / ".Bach_1.npy.tmp-99999").write_bytes(b"half an array")  # what a killed run leaves
     train_model(dataset_dir, tmp_path / "resumed", other_seed, cache_root=cache)
     assert json.loads((tmp_path / "resumed" / "metrics.json").read_text())["test"] == \

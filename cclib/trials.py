@@ -1,0 +1,521 @@
+"""Batches of trials: one notebook executed headless many times, one seed each.
+
+The study ran twenty trials and reported the mean, median, minimum and
+maximum test accuracy. :func:`run_trials` executes a notebook (normally
+``notebooks/04_retrain_mobilenet.ipynb``) once per trial through papermill,
+giving each trial its own ``seed`` and ``out`` folder::
+
+    data/runs/NAME/
+        run.json            the notebook and parameters of the batch
+        trial-00/           notebook.ipynb (executed), metrics.json (written by the
+                            notebook), trial.json (status, error, seconds), the model
+        trial-01/ ...
+        summary.csv         one row per trial: status, seed, every metric
+        summary.json        mean, median, min and max of every metric
+
+A trial that fails keeps its executed notebook up to the failing cell and
+its error in ``trial.json``; the others go on. Running the same batch again
+runs only the trials that are missing or failed. Each trial's kernel gets
+``threads`` threads for TensorFlow and BLAS, so that jobs × threads does not
+exceed the cores.
+
+Notebook: notebooks/05_results_and_plots.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cclib.fileio import write_csv, write_json
+from cclib.parallel import check_scheduler, default_jobs, imap_unordered
+
+#: The study's figure 3: final test accuracy of its twenty trials (2019 report, figure 3).
+STUDY_TEST_ACCURACY = {"n": 20, "mean": 0.521, "median": 0.550, "min": 0.352, "max": 0.639}
+#: Columns of summary.csv that describe a trial rather than measure it.
+RECORD_COLUMNS = ("run", "folder", "trial", "seed", "status", "error", "threads", "attempts")
+#: The dataset protocol (from metrics.json's "protocol"), copied into summary.csv.
+PROTOCOL_COLUMNS = ("method", "per_composer", "split", "fractions", "periods", "min_pieces")
+#: The metric the progress bar averages, when the notebook reports it.
+DEFAULT_METRIC = "test.mobilenet.slice.accuracy"
+#: Environment variables that cap a kernel's threads (BLAS, OpenMP, TensorFlow).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+#: Kernel start-ups to try per trial. Kernels started together over TCP can race
+#: for the same port (nteract/papermill#511): on Linux and macOS each kernel talks
+#: over Unix sockets in a folder of its own instead, and a lost race is retried.
+KERNEL_START_ATTEMPTS = 3
+
+
+class TrialsError(ValueError):
+    """A batch that cannot start: a notebook without the parameters, another batch's folder."""
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything one trial needs; picklable, so it can travel to a worker process."""
+
+    index: int
+    seed: int
+    notebook: str
+    folder: str
+    parameters: dict = field(default_factory=dict)
+    threads: int = 1
+    kernel_name: str = "python3"
+
+
+def trial_folder(out: str | Path, index: int, n: int) -> Path:
+    """``out/trial-07``: zero-padded to two digits, more when ``n`` needs them."""
+    return Path(out) / f"trial-{index:0{max(2, len(str(n - 1)))}d}"
+
+
+def read_trial(folder: str | Path) -> dict | None:
+    """A trial's ``trial.json``, or None when the trial has not finished."""
+    path = Path(folder) / "trial.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def is_done(folder: str | Path) -> bool:
+    """Whether a trial finished and its notebook wrote ``metrics.json``."""
+    record = read_trial(folder)
+    return bool(record and record["status"] == "done" and (Path(folder) / "metrics.json").exists())
+
+
+def flatten_metrics(metrics: dict, prefix: str = "") -> dict:
+    """The numbers of a nested ``metrics.json``, keyed by dotted paths.
+
+    Examples
+    --------
+    >>> flatten_metrics({"test": {"slice": {"accuracy": 0.5}, "confusion_matrix": [[1]]}})
+    {'test.slice.accuracy': 0.5}
+    """
+    flat = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_metrics(value, f"{name}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[name] = value
+    return flat
+
+
+def study_table(values) -> dict:
+    """The study's figure 3 statistics of a list of numbers (NaNs ignored).
+
+    Examples
+    --------
+    >>> study_table([0.5, 0.7, 0.6])
+    {'n': 3, 'mean': 0.6, 'median': 0.6, 'min': 0.5, 'max': 0.7, 'std': 0.1}
+    """
+    values = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if not len(values):
+        return {"n": 0}
+    return {"n": int(len(values)), "mean": round(float(values.mean()), 6),
+            "median": round(float(np.median(values)), 6), "min": round(float(values.min()), 6),
+            "max": round(float(values.max()), 6),
+            "std": round(float(values.std(ddof=1)), 6) if len(values) > 1 else 0.0}
+
+
+@contextmanager
+def thread_limits(threads: int):
+    """Set the thread-capping environment variables (a kernel started inside inherits them)."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def kernel_config():
+    """papermill's kernel settings: a private Unix-socket folder where the OS has them."""
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        yield Config()
+        return
+    sockets = tempfile.mkdtemp(prefix="cclib-kernel-")
+    try:
+        yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+@contextmanager
+def stderr_to(path: Path):
+    """Send this process's standard error (file descriptor 2) to ``path``.
+
+    A kernel inherits it, so TensorFlow's start-up lines and any crash
+    message of a trial land in the trial's ``kernel.log``, not the terminal.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _executed_cells(notebook: Path) -> int:
+    import nbformat
+
+    if not notebook.exists():
+        return 0
+    cells = nbformat.read(notebook, as_version=4).cells
+    return sum(1 for cell in cells if cell.get("execution_count"))
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}"[:500]
+
+
+def run_trial(spec: TrialSpec) -> dict:
+    """Execute one trial and write its ``trial.json``; never raises for a failing notebook.
+
+    The trial folder is emptied first (it may hold a failed or interrupted
+    attempt). The kernel's standard error goes to the trial's ``kernel.log``. The notebook gets ``seed`` and ``out`` (the trial folder) on top
+    of the batch's parameters and must write ``out/metrics.json``.
+
+    Returns
+    -------
+    record : dict
+        ``trial.json``'s content: trial, seed, status ("done" or "failed"),
+        error, seconds, threads, attempts.
+    """
+    import papermill
+
+    folder = Path(spec.folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    output = folder / "notebook.ipynb"
+    parameters = {**spec.parameters, "seed": spec.seed, "out": str(folder.resolve())}
+    started = time.perf_counter()
+    error, attempts = None, 0
+    while attempts < KERNEL_START_ATTEMPTS:
+        attempts += 1
+        try:
+            with thread_limits(spec.threads), kernel_config() as config, \
+                    stderr_to(folder / "kernel.log"):
+                papermill.execute_notebook(spec.notebook, str(output), parameters=parameters,
+                                           kernel_name=spec.kernel_name, progress_bar=False,
+                                           cwd=str(Path(spec.notebook).parent), config=config)
+            error = None
+            break
+        except papermill.PapermillExecutionError as failure:  # a cell raised: keep its notebook
+            error = f"cell {failure.exec_count}: {failure.ename}: {failure.evalue}"[:500]
+            break
+        except Exception as failure:  # noqa: BLE001 - kernel died or never started
+            error = _one_line(failure)
+            if _executed_cells(output):  # it ran, then died: not a start-up race
+                break
+            time.sleep(attempts)
+    if error is None and not (folder / "metrics.json").exists():
+        error = f"{spec.notebook}: the notebook ran but wrote no metrics.json in its out folder"
+    record = {"trial": spec.index, "seed": spec.seed, "status": "failed" if error else "done",
+              "error": error, "seconds": round(time.perf_counter() - started, 2),
+              "threads": spec.threads, "attempts": attempts, "folder": str(folder)}
+    write_json(folder / "trial.json", record)
+    return record
+
+
+def notebook_parameters(notebook: str | Path) -> dict:
+    """The names and defaults of a notebook's ``parameters`` cell."""
+    import papermill
+
+    return {name: info["default"] for name, info in
+            papermill.inspect_notebook(str(notebook)).items()}
+
+
+def parse_value(text: str):
+    """A ``-p NAME VALUE`` value: int, float, true/false, none, else the string.
+
+    Examples
+    --------
+    >>> [parse_value(t) for t in ("3", "0.5", "true", "None", "piece")]
+    [3, 0.5, True, None, 'piece']
+    """
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None, "null": None}.get(text.lower(), text)
+
+
+@dataclass
+class TrialsSummary:
+    """What :func:`run_trials` did, and the batch's table."""
+
+    out: str
+    n: int
+    done: int
+    failed: int
+    ran: int
+    seconds: float
+    metric: str | None
+    table: dict
+
+    def line(self) -> str:
+        stats = self.table.get(self.metric, {}) if self.metric else {}
+        result = (f"{self.metric} mean {stats['mean']:.3f}, median {stats['median']:.3f}, "
+                  f"min {stats['min']:.3f}, max {stats['max']:.3f}; "
+                  if stats.get("n") else "")
+        return (f"trials: {self.done} of {self.n} done ({self.ran} run now, {self.failed} failed); "
+                f"{result}{self.seconds:.0f} s -> {self.out}")
+
+
+def plan_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dict | None = None,
+                first_seed: int = 0, threads: int = 1) -> list[TrialSpec]:
+    """The batch's trials; refuses a notebook without ``seed``/``out`` or unknown parameters.
+
+    Writes ``out/run.json`` the first time; a later call with another
+    notebook, other parameters or another first seed is refused, so one
+    folder never mixes two batches (asking for more trials is fine).
+    """
+    notebook = Path(notebook).resolve()
+    if not notebook.exists():
+        raise TrialsError(f"{notebook}: no such notebook")
+    parameters = dict(parameters or {})
+    known = notebook_parameters(notebook)
+    missing = [name for name in ("seed", "out") if name not in known]
+    if missing:
+        raise TrialsError(f"{notebook.name}: its parameters cell has no {' or '.join(missing)} "
+                          "(cclib trials sets both for each trial)")
+    for name in parameters:
+        if name not in known:
+            raise TrialsError(f"{notebook.name}: no parameter {name!r} "
+                              f"(it has {', '.join(sorted(known))})")
+        if name in ("seed", "out"):
+            raise TrialsError(f"-p {name}: cclib trials sets {name} for each trial")
+    out = Path(out)
+    run = {"notebook": str(notebook), "parameters": parameters, "first_seed": first_seed}
+    run_json = out / "run.json"
+    if run_json.exists():
+        previous = json.loads(run_json.read_text(encoding="utf-8"))
+        if {key: previous.get(key) for key in run} != run:
+            raise TrialsError(f"{out}: holds another batch ({run_json} differs); "
+                              "choose another --out")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(run_json, run)
+    return [TrialSpec(index=i, seed=first_seed + i, notebook=str(notebook),
+                      folder=str(trial_folder(out, i, n)), parameters=parameters, threads=threads)
+            for i in range(n)]
+
+
+def gather_trials(out: str | Path, n: int | None = None) -> pd.DataFrame:
+    """One row per trial of a runs folder: its ``trial.json`` and flattened ``metrics.json``.
+
+    ``n`` limits it to the first ``n`` trials (default: every trial folder).
+    """
+    out = Path(out)
+    folders = sorted(out.glob("trial-*"), key=lambda p: int(p.name.split("-")[1]))
+    rows = []
+    for folder in folders:
+        if n is not None and int(folder.name.split("-")[1]) >= n:
+            continue
+        record = read_trial(folder) or {"trial": int(folder.name.split("-")[1]),
+                                        "status": "unfinished"}
+        record.pop("folder", None)
+        metrics_json = folder / "metrics.json"
+        if record["status"] == "done" and metrics_json.exists():
+            metrics = json.loads(metrics_json.read_text(encoding="utf-8"))
+            record.update({key: value for key, value in metrics.get("protocol", {}).items()
+                           if key in PROTOCOL_COLUMNS})
+            record.update(flatten_metrics({k: v for k, v in metrics.items() if k != "protocol"}))
+        rows.append({"run": out.name, "folder": folder.name, **record})
+    return pd.DataFrame(rows)
+
+
+def write_summary(out: str | Path, n: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """Write ``summary.csv`` and ``summary.json`` for a runs folder; return both."""
+    out = Path(out)
+    frame = gather_trials(out, n)
+    done = frame[frame["status"] == "done"] if len(frame) else frame
+    numeric = [c for c in done.columns if pd.api.types.is_numeric_dtype(done[c])
+               and c not in RECORD_COLUMNS + PROTOCOL_COLUMNS]
+    table = {column: study_table(done[column].tolist()) for column in numeric}
+    write_csv(out / "summary.csv", list(frame.columns), frame.to_dict("records"))
+    run = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
+    summary = {**run, "trials": int(len(frame)), "done": int(len(done)),
+               "failed": int((frame["status"] == "failed").sum()) if len(frame) else 0,
+               "table": table}
+    write_json(out / "summary.json", summary)
+    return frame, summary
+
+
+def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dict | None = None,
+               first_seed: int = 0, jobs: int = 1, scheduler: str = "local",
+               threads: int | None = None, metric: str | None = DEFAULT_METRIC,
+               progress: bool | None = None) -> TrialsSummary:
+    """Run (or complete) a batch of ``n`` trials of ``notebook`` into ``out``.
+
+    Parameters
+    ----------
+    notebook : path
+        A notebook whose parameters cell has ``seed`` and ``out``.
+    n : int > 0
+        Trials; trial ``i`` gets seed ``first_seed + i``.
+    out : path
+        The runs folder, e.g. ``data/runs/NAME``.
+    parameters : dict, optional
+        Parameters given to every trial (papermill's ``-p``).
+    jobs : int
+        Trials at once (local processes or Dask workers).
+    scheduler : str
+        ``"local"``, ``"dask"`` or a Dask scheduler address.
+    threads : int, optional
+        Threads per trial (default: cores // jobs, at least 1).
+    metric : str, optional
+        The dotted metric the progress bar averages.
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal).
+
+    Returns
+    -------
+    summary : TrialsSummary
+        Also written as ``summary.csv`` and ``summary.json``.
+
+    Notes
+    -----
+    With several jobs, the first pending trial runs alone, so the caches it
+    fills (the bottleneck cache under ``data/models/bottlenecks``) are made
+    once and shared by all later trials instead of being computed by each.
+    """
+    from tqdm.auto import tqdm
+
+    started = time.perf_counter()
+    check_scheduler(scheduler)
+    threads = threads or max(1, default_jobs() // max(1, jobs))
+    specs = plan_trials(notebook, n, out, parameters=parameters, first_seed=first_seed,
+                        threads=threads)
+    pending = [spec for spec in specs if not is_done(spec.folder)]
+    values = [flatten_metrics(json.loads((Path(s.folder) / "metrics.json").read_text())).get(metric)
+              for s in specs if s not in pending] if metric else []
+    bar = tqdm(total=n, initial=n - len(pending), unit="trial", desc="trials", file=sys.stderr,
+               disable=not progress if progress is not None else None)
+    batches = [pending[:1], pending[1:]] if jobs > 1 and len(pending) > 1 else [pending]
+    for batch in batches:
+        for record in imap_unordered(run_trial, batch, jobs=jobs, scheduler=scheduler):
+            bar.update()
+            if record["status"] == "failed":
+                tqdm.write(f"trial {record['trial']} (seed {record['seed']}) failed: "
+                           f"{record['error']}; see {record['folder']}/notebook.ipynb",
+                           file=sys.stderr)
+            elif metric:
+                metrics = json.loads((Path(record["folder"]) / "metrics.json").read_text())
+                values.append(flatten_metrics(metrics).get(metric))
+                known = [v for v in values if v is not None]
+                if known:
+                    bar.set_postfix_str(f"mean {metric} {np.mean(known):.3f}")
+    bar.close()
+    frame, summary = write_summary(out, n)
+    return TrialsSummary(out=str(out), n=n, done=summary["done"], failed=summary["failed"],
+                         ran=len(pending), seconds=time.perf_counter() - started,
+                         metric=metric if metric in summary["table"] else None,
+                         table=summary["table"])
+
+
+def collect_trials(runs) -> pd.DataFrame:
+    """The trials of several runs folders in one frame (a ``run`` column tells them apart)."""
+    frames = [gather_trials(out) for out in runs]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def compare_with_study(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.DataFrame:
+    """The study's figure 3 table next to each run's, for one metric (in %).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row for the study and one per run: method, split, n, mean,
+        median, min, max.
+    """
+    rows = [{"run": "study (2019)", "method": "(its own)", "split": "slice", **STUDY_TEST_ACCURACY}]
+    done = trials[trials["status"] == "done"]
+    for run, group in done.groupby("run", sort=False):
+        rows.append({"run": run, "method": group.get("method", pd.Series([""])).iloc[0],
+                     "split": group.get("split", pd.Series([""])).iloc[0],
+                     **study_table(group[metric].tolist())})
+    table = pd.DataFrame(rows).set_index("run")
+    for column in ("mean", "median", "min", "max"):
+        table[column] = (100 * table[column]).round(1)
+    return table[["method", "split", "n", "mean", "median", "min", "max"]]
+
+
+def load_histories(out: str | Path) -> pd.DataFrame:
+    """Every finished trial's ``history.csv`` of a runs folder, with a ``trial`` column."""
+    frames = []
+    for folder in sorted(Path(out).glob("trial-*")):
+        if is_done(folder) and (folder / "history.csv").exists():
+            history = pd.read_csv(folder / "history.csv")
+            frames.append(history.assign(trial=int(folder.name.split("-")[1]), run=Path(out).name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def pooled_confusion(folders, *, split: str = "test", model: str = "mobilenet"):
+    """The sum of the trials' confusion matrices, aligned by period name.
+
+    Trials of the composer protocol may leave periods out, so each matrix
+    is placed into the union of the classes, in period order.
+
+    Returns
+    -------
+    matrix : np.ndarray [shape=(n_classes, n_classes)]
+        Rows: true period; columns: predicted period; slice counts.
+    classes : list of str
+    """
+    from cclib.periods import sort_periods
+
+    found = []
+    for folder in folders:
+        metrics = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
+        if split in metrics:
+            found.append((metrics["classes"], np.asarray(metrics[split][model]["confusion_matrix"])))
+    classes = sort_periods({c for names, _ in found for c in names})
+    position = {c: i for i, c in enumerate(classes)}
+    pooled = np.zeros((len(classes), len(classes)), dtype=int)
+    for names, matrix in found:
+        index = [position[c] for c in names]
+        pooled[np.ix_(index, index)] += matrix
+    return pooled, classes
+
+
+def done_folders(runs) -> list[Path]:
+    """Finished trial folders of one or more runs folders."""
+    return [folder for out in runs for folder in sorted(Path(out).glob("trial-*"))
+            if is_done(folder)]
+
+
+def find_runs(root: str | Path) -> list[Path]:
+    """Runs folders at or below ``root`` (those holding ``run.json``), sorted.
+
+    Raises TrialsError when there is none.
+    """
+    root = Path(root)
+    found = sorted(path.parent for path in root.rglob("run.json"))
+    if not found:
+        raise TrialsError(f"{root}: no batch of trials here (make one with cclib trials)")
+    return found

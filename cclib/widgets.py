@@ -1,0 +1,250 @@
+"""The listen-and-classify demo: pick a piece or upload one, pick 3 seconds, hear them, see the verdict.
+
+The analysis is plain functions (:func:`analyse_audio`, :func:`slice_audio`,
+:func:`bars_html`); :class:`ListenAndClassify` wires them to ipywidgets. Its
+callbacks run on widget value changes, so a test can drive it without a
+browser: set ``demo.piece.value``, ``demo.position.value`` or
+``demo.upload.value`` and read ``demo.bars.value``.
+
+Every slice of a piece is classified once, in one batch, when the piece is
+chosen; moving the slider only looks up its row.
+
+Notebook: notebooks/06_listen_and_classify.ipynb
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
+from cclib.classify import PeriodModel
+from cclib.labels import parse_study_name
+from cclib.periods import load_periods
+from cclib.spectrogram import piece_slices
+
+#: Bar colour of the best period and of the others.
+BEST_COLOUR, OTHER_COLOUR = "#2b6cb0", "#a0aec0"
+
+
+@dataclass
+class Listening:
+    """One analysed piece: its audio, slices and every slice's period probabilities."""
+
+    name: str
+    y: np.ndarray
+    slices: np.ndarray
+    probabilities: np.ndarray
+    period: str | None = None
+
+    @property
+    def verdict(self) -> np.ndarray:
+        """Whole-piece probabilities: the mean over its slices."""
+        return self.probabilities.mean(axis=0)
+
+
+def analyse_audio(period_model: PeriodModel, y: np.ndarray, name: str, *,
+                  period: str | None = None) -> Listening:
+    """Slice a piece as for training and classify every slice in one batch.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``period_model.front_end.sr``.
+    name : str
+        Shown in messages (a file name).
+
+    Raises
+    ------
+    AudioError
+        If the piece is shorter than one slice.
+    """
+    front_end = period_model.front_end
+    y = normalize_loudness(y)
+    slices = piece_slices(y, front_end=front_end)
+    if len(slices) == 0:
+        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice")
+    return Listening(name, y, slices, period_model.predict(slices), period)
+
+
+def slice_audio(y: np.ndarray, index: int, *, sr: int, seconds: float) -> np.ndarray:
+    """The samples of slice ``index`` (seconds ``index * seconds`` to ``(index + 1) * seconds``).
+
+    Examples
+    --------
+    >>> slice_audio(np.arange(10.0), 1, sr=2, seconds=2.0).tolist()
+    [4.0, 5.0, 6.0, 7.0]
+    """
+    length = int(round(sr * seconds))
+    return y[index * length:(index + 1) * length]
+
+
+def wav_bytes(y: np.ndarray, *, sr: int) -> bytes:
+    """``y`` as a 16-bit WAV file in memory (what an audio player widget plays)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(y, -1.0, 1.0), sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def bars_html(classes, probabilities) -> str:
+    """Horizontal bars with percentages, best period first, as HTML.
+
+    Examples
+    --------
+    >>> text = bars_html(["baroque", "romantic"], [0.25, 0.75])
+    >>> text.index("romantic") < text.index("baroque"), "75.0%" in text
+    (True, True)
+    """
+    order = np.argsort(-np.asarray(probabilities), kind="stable")
+    rows = []
+    for rank, i in enumerate(order):
+        share = float(probabilities[i])
+        colour = BEST_COLOUR if rank == 0 else OTHER_COLOUR
+        rows.append(
+            f'<div class="cclib-bar" data-period="{html.escape(classes[i])}" '
+            'style="display:flex;align-items:center;gap:0.5em;margin:1px 0">'
+            f'<span style="width:8em">{html.escape(classes[i])}</span>'
+            f'<span style="display:inline-block;height:0.9em;width:{share * 16:.2f}em;'
+            f'background:{colour}"></span>'
+            f'<span class="cclib-share">{100 * share:.1f}%</span></div>')
+    return '<div class="cclib-bars">' + "".join(rows) + "</div>"
+
+
+def spectrogram_png(S_db: np.ndarray, period_model: PeriodModel, *, title: str) -> bytes:
+    """A slice's spectrogram drawn as a PNG (for an image widget)."""
+    from matplotlib.figure import Figure
+
+    from cclib.plots import plot_spectrogram
+
+    figure = Figure(figsize=(5, 2.6), dpi=90)
+    plot_spectrogram(S_db, front_end=period_model.front_end, ax=figure.add_subplot(),
+                     title=title, colorbar=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+class ListenAndClassify:
+    """The demo's widgets: piece dropdown, upload, slice slider, player, spectrogram, bars.
+
+    Parameters
+    ----------
+    period_model : PeriodModel
+        From :func:`cclib.classify.load_period_model`.
+    audio_dir : path, optional
+        Folder of pieces for the dropdown (searched recursively).
+
+    Examples
+    --------
+    ``demo = ListenAndClassify(load_period_model("data/models/default"), "data/audio")``
+    then ``display(demo.widget)`` in a notebook.
+    """
+
+    def __init__(self, period_model: PeriodModel, audio_dir: str | Path | None = None):
+        import ipywidgets as widgets
+
+        self.model = period_model
+        self.front_end = period_model.front_end
+        self.files = {path.name: path for path in (find_audio_files(audio_dir) if audio_dir else [])}
+        self.listening: Listening | None = None
+        self.table = load_periods()
+        self.piece = widgets.Dropdown(options=list(self.files), value=None, description="Piece")
+        self.upload = widgets.FileUpload(accept=".wav,.flac,.ogg,.mp3", multiple=False,
+                                         description="Upload")
+        self.position = widgets.IntSlider(value=0, min=0, max=0, description="Slice",
+                                          continuous_update=False)
+        self.when = widgets.Label()
+        self.player = widgets.Audio(format="wav", autoplay=False, loop=False)
+        self.image = widgets.Image(format="png")
+        self.bars = widgets.HTML()
+        self.verdict = widgets.HTML()
+        self.message = widgets.HTML()
+        self.piece.observe(self._on_piece, names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.position.observe(self._on_position, names="value")
+        self.widget = widgets.VBox([
+            widgets.HBox([self.piece, self.upload]), self.message,
+            widgets.HBox([self.position, self.when]), self.player,
+            widgets.HBox([self.image, widgets.VBox([self.bars, self.verdict])])])
+
+    def _period_of(self, path: Path) -> str | None:
+        label = parse_study_name(path)
+        return self.table.period_of(label.composer) if label else None
+
+    # The callbacks: each turns a widget change into a call of the plain methods.
+    def _on_piece(self, change) -> None:
+        if change["new"] is not None:
+            self.open_file(self.files[change["new"]])
+
+    def _on_upload(self, change) -> None:
+        if not change["new"]:
+            return
+        for item in change["new"]:
+            self.open_bytes(item["name"], bytes(item["content"]))
+        self.upload.value = ()  # forget the bytes; the same file can be chosen again
+
+    def _on_position(self, change) -> None:
+        self.show_slice(change["new"])
+
+    def open_file(self, path: str | Path) -> bool:
+        """Analyse an audio file; on a bad file show one line and keep the current piece."""
+        path = Path(path)
+        try:
+            y = load_audio(path, sr=self.front_end.sr)
+            listening = analyse_audio(self.model, y, path.name, period=self._period_of(path))
+        except AudioError as error:
+            self.message.value = f'<span style="color:#c53030">{html.escape(str(error))}</span>'
+            return False
+        self._show(listening)
+        return True
+
+    def open_bytes(self, name: str, content: bytes) -> bool:
+        """Analyse an uploaded file's bytes; errors name the upload, not a temporary file."""
+        with tempfile.TemporaryDirectory(prefix="cclib-upload-") as folder:
+            path = Path(folder) / Path(name).name
+            path.write_bytes(content)
+            try:
+                y = load_audio(path, sr=self.front_end.sr)
+                listening = analyse_audio(self.model, y, name, period=self._period_of(path))
+            except AudioError as error:
+                reason = str(error).replace(str(path), name)
+                self.message.value = f'<span style="color:#c53030">{html.escape(reason)}</span>'
+                return False
+        self._show(listening)
+        return True
+
+    def _show(self, listening: Listening) -> None:
+        self.listening = listening
+        self.message.value = ""
+        classes = self.model.classes
+        verdict = listening.verdict
+        best = int(np.argmax(verdict))
+        truth = f" (composer's period: {listening.period})" if listening.period else ""
+        self.verdict.value = (f"<b>Whole piece</b>, {len(listening.slices)} slices: "
+                              f"<b>{html.escape(classes[best])}</b> {100 * verdict[best]:.1f}%"
+                              f"{html.escape(truth)}")
+        with self.position.hold_trait_notifications():
+            self.position.value = 0
+            self.position.max = len(listening.slices) - 1
+        self.show_slice(0)
+
+    def show_slice(self, index: int) -> None:
+        """Play, draw and classify slice ``index`` of the current piece."""
+        listening = self.listening
+        if listening is None:
+            return
+        seconds, sr = self.front_end.seconds, self.front_end.sr
+        start = index * seconds
+        self.when.value = f"{start // 60:.0f}:{start % 60:04.1f} to {(start + seconds) // 60:.0f}:" \
+                          f"{(start + seconds) % 60:04.1f}"
+        self.player.value = wav_bytes(slice_audio(listening.y, index, sr=sr, seconds=seconds), sr=sr)
+        self.image.value = spectrogram_png(listening.slices[index], self.model,
+                                           title=f"{listening.name}, slice {index}")
+        self.bars.value = bars_html(self.model.classes, listening.probabilities[index])
