@@ -194,8 +194,9 @@ def run_trial(spec: TrialSpec) -> dict:
     """Execute one trial and write its ``trial.json``; never raises for a failing notebook.
 
     The trial folder is emptied first (it may hold a failed or interrupted
-    attempt). The kernel's standard error goes to the trial's ``kernel.log``. The notebook gets ``seed`` and ``out`` (the trial folder) on top
-    of the batch's parameters and must write ``out/metrics.json``.
+    attempt). The notebook gets ``seed`` and ``out`` (the trial folder) on
+    top of the batch's parameters and must write ``out/metrics.json``. The
+    kernel's standard error goes to the trial's ``kernel.log``.
 
     Returns
     -------
