@@ -52,6 +52,10 @@ def jupyterlab(tmp_path, trial_runs, small_corpus):
 
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    try:  # Ubuntu's chromium package is a snap wrapper that may not run here
+        subprocess.run([str(CHROMIUM), "--version"], check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as error:
+        pytest.skip(f"{CHROMIUM} does not run ({type(error).__name__}); the browser test needs it")
     pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
     pytest.importorskip("jupyterlab", reason="JupyterLab is not installed")
     root = tmp_path / "lab"
