@@ -25,7 +25,7 @@ TRIALS_N      ?= 20
 # The instrumentation experiment (notebook 07): the same works rendered three ways.
 INSTRUMENTS   := piano strings score
 DEMO_INSTR    := $(DATA)/instrumentation
-DEMO_INSTR_ARGS := --composers Palestrina,Josquin,Bach,Handel,Corelli,Mozart,Haydn,Beethoven,Schumann,Chopin --max-works 3
+DEMO_INSTR_ARGS := --composers Palestrina,Josquin,Bach,Monteverdi,Mozart,Haydn,Beethoven,Schumann,Schumann-Clara,Schoenberg --max-works 3
 FULL_INSTR    := $(DATA)/instrumentation-full
 
 # $(call render-instruments,OUT,CORPUS ARGS): audio-<instrument>/ and spectrograms-<instrument>/ in OUT.

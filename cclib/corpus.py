@@ -217,8 +217,36 @@ def _strip_repeats(score) -> None:
             element.activeSite.remove(element)
 
 
+def _release_notes_at_end(midi_file) -> None:
+    """End every track with sustain pedal up and All Notes Off on each channel it uses.
+
+    music21 sometimes writes two notes of one pitch so that a note-on is left
+    without its note-off. A piano note decays anyway; a sustained strings
+    note would sound forever, and FluidSynth renders until every voice is
+    silent (a 16 GB file for one Haydn movement). Releasing everything at the
+    end bounds every render by the score's length.
+    """
+    from music21 import midi
+
+    for track in midi_file.tracks:
+        channels = sorted({event.channel for event in track.events
+                           if isinstance(event, midi.MidiEvent) and event.channel is not None
+                           and event.type in (midi.ChannelVoiceMessages.NOTE_ON,
+                                              midi.ChannelVoiceMessages.NOTE_OFF)})
+        if not channels:
+            continue
+        end = track.events.pop()  # END_OF_TRACK, after its DeltaTime
+        for channel in channels:
+            for controller in (64, 123):  # sustain pedal up, all notes off
+                event = midi.MidiEvent(track, type=midi.ChannelVoiceMessages.CONTROLLER_CHANGE,
+                                       channel=channel)
+                event.parameter1, event.parameter2 = controller, 0
+                track.events.extend([event, midi.DeltaTime(track, time=0)])
+        track.events.append(end)
+
+
 def write_midi(score, midi_path: Path) -> None:
-    """Write ``score`` as a MIDI file, expanding repeats.
+    """Write ``score`` as a MIDI file, expanding repeats, every note released at the end.
 
     A few scores have repeats music21 cannot expand (ExpanderException);
     their repeat signs are removed and the music is played straight through.
@@ -231,6 +259,7 @@ def write_midi(score, midi_path: Path) -> None:
     except ExpanderException:
         _strip_repeats(score)
         midi_file = translate.music21ObjectToMidiFile(score)
+    _release_notes_at_end(midi_file)
     midi_file.open(str(midi_path), "wb")
     try:
         midi_file.write()
@@ -238,19 +267,28 @@ def write_midi(score, midi_path: Path) -> None:
         midi_file.close()
 
 
-def render_midi(midi_path: Path, wav_path: Path, *, soundfont: Path, sr: int = 22050) -> None:
-    """Render a MIDI file to a 16-bit WAV with FluidSynth (about 370× real time)."""
+class WorkTimeout(Exception):
+    """A work took longer than its time limit to convert."""
+
+
+def render_midi(midi_path: Path, wav_path: Path, *, soundfont: Path, sr: int = 22050,
+                timeout: float | None = DEFAULT_TIMEOUT) -> None:
+    """Render a MIDI file to a 16-bit WAV with FluidSynth (about 370× real time).
+
+    Raises WorkTimeout when FluidSynth runs longer than ``timeout`` seconds.
+    """
     command = [find_fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(sr),
                "-F", str(wav_path), str(soundfont), str(midi_path)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, check=False,
+                                   timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise WorkTimeout(f"FluidSynth took longer than {timeout:g} s to render "
+                          "(raise --timeout to wait)") from None
     if completed.returncode != 0 or not wav_path.exists() or wav_path.stat().st_size <= 44:
         detail = (completed.stderr or completed.stdout).strip().splitlines()
         raise CorpusError(f"fluidsynth failed on {midi_path.name}: "
                           f"{detail[-1] if detail else 'no audio written'}")
-
-
-class WorkTimeout(Exception):
-    """A work took longer than its time limit to convert."""
 
 
 @contextlib.contextmanager
@@ -294,7 +332,7 @@ def render_work(task: RenderTask) -> tuple[Work, str | None]:
             set_instrument(score, task.instrument)
             write_midi(score, midi_tmp)
         with atomic_path(wav_path) as wav_tmp:
-            render_midi(midi_tmp, wav_tmp, soundfont=Path(task.soundfont))
+            render_midi(midi_tmp, wav_tmp, soundfont=Path(task.soundfont), timeout=task.timeout)
     except WorkTimeout as error:
         return task.work, f"{task.work.source}: {error}"
     except Exception as error:  # music21 raises many kinds; report each and go on

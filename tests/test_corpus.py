@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from music21 import bar, instrument, note, stream
-from music21.midi import MidiFile, ChannelVoiceMessages
+from music21.midi import (ChannelVoiceMessages, DeltaTime, MetaEvents, MidiEvent, MidiFile,
+                          MidiTrack)
 
-from cclib.corpus import (CORPUS_COMPOSERS, CorpusError, build_corpus, list_works, load_score,
-                          set_instrument, write_midi)
+from cclib.corpus import (CORPUS_COMPOSERS, CorpusError, _release_notes_at_end, build_corpus,
+                          find_soundfont, list_works, load_score, render_midi, set_instrument,
+                          write_midi)
 
 
 def midi_programs(path) -> set:
@@ -77,6 +79,48 @@ def test_badly_formed_repeats_are_played_straight_through(tmp_path):
 
 
 @pytest.mark.slow
+def hanging_note_midi(path, *, release: bool) -> None:
+    """Two seconds of a strings C4 whose note-off is missing (as music21 sometimes writes)."""
+    midi = MidiFile()
+    midi.ticksPerQuarterNote = 1024
+    track = MidiTrack(1)
+    events = [(0, ChannelVoiceMessages.PROGRAM_CHANGE, 48, None),
+              (0, ChannelVoiceMessages.NOTE_ON, 60, 90),
+              (4096, ChannelVoiceMessages.NOTE_ON, 64, 90),  # at 2 s (120 bpm): E4 ...
+              (0, ChannelVoiceMessages.NOTE_OFF, 64, 0)]     # ... zero length
+    for delta, kind, data1, data2 in events:
+        track.events.append(DeltaTime(track, time=delta))
+        event = MidiEvent(track, type=kind, channel=1)
+        if kind == ChannelVoiceMessages.PROGRAM_CHANGE:
+            event.data = data1
+        else:
+            event.pitch, event.velocity = data1, data2
+        track.events.append(event)
+    track.events.append(DeltaTime(track, time=0))
+    end = MidiEvent(track, type=MetaEvents.END_OF_TRACK)
+    end.data = b""
+    track.events.append(end)
+    midi.tracks.append(track)
+    if release:
+        _release_notes_at_end(midi)
+    midi.open(str(path), "wb")
+    midi.write()
+    midi.close()
+
+
+def test_a_note_left_on_is_released_at_the_end_so_strings_stop(tmp_path):
+    hanging_note_midi(tmp_path / "fixed.mid", release=True)
+    render_midi(tmp_path / "fixed.mid", tmp_path / "fixed.wav", soundfont=find_soundfont(),
+                timeout=60)
+    assert 2.0 <= sf.info(tmp_path / "fixed.wav").duration < 10.0  # the note and its release
+    hanging_note_midi(tmp_path / "hanging.mid", release=False)
+    from cclib.corpus import WorkTimeout
+    with pytest.raises(WorkTimeout, match="FluidSynth took longer than 1 s"):
+        render_midi(tmp_path / "hanging.mid", tmp_path / "hanging.wav",
+                    soundfont=find_soundfont(), timeout=1)
+    (tmp_path / "hanging.wav").unlink()  # hundreds of megabytes of one endless note
+
+
 def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
     out = tmp_path / "audio"
     summary = build_corpus(out, max_works=2, composers=["Bach"], jobs=2, progress=False)
