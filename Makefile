@@ -119,7 +119,8 @@ instrumentation: setup
 	  -p runs $(abspath $(if $(wildcard $(FULL_TRIALS)),$(FULL_TRIALS),$(DEMO_TRIALS))) \
 	  -p out $(abspath $(FULL_INSTR))/relations
 
-# The full set: TRIALS_N trials of the recipe per method and split (about 30 min on 2 cores).
+# The full set: TRIALS_N trials of the recipe per method and split
+# (about 35 minutes on 2 cores, estimated from 2-trial batches).
 trials: setup
 	$(call run-batches,$(FULL_BATCHES),$(TRIALS_N),6000,$(FULL_TRIALS))
 	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/05_results_and_plots.ipynb \
