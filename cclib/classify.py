@@ -98,12 +98,20 @@ def read_slice_input(path: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float32)[None] if array.ndim == 2 else np.asarray(array)
 
 
-def audio_slices(path: str | Path, front_end: FrontEnd):
-    """Slices of an audio file made exactly as for training; returns (slices, start times)."""
-    y = normalize_loudness(load_audio(path, sr=front_end.sr))
+def cut_slices(y: np.ndarray, front_end: FrontEnd, name: str) -> np.ndarray:
+    """A loudness-normalised piece's slices, made exactly as for training.
+
+    Raises AudioError naming ``name`` when the piece is shorter than one slice.
+    """
     slices = piece_slices(y, front_end=front_end)
     if len(slices) == 0:
-        raise AudioError(f"{path}: shorter than one {front_end.seconds:g}-second slice")
+        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice")
+    return slices
+
+
+def audio_slices(path: str | Path, front_end: FrontEnd):
+    """Slices of an audio file made exactly as for training; returns (slices, start times)."""
+    slices = cut_slices(normalize_loudness(load_audio(path, sr=front_end.sr)), front_end, path)
     return slices, np.arange(len(slices)) * front_end.seconds
 
 

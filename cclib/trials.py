@@ -80,6 +80,11 @@ def trial_folder(out: str | Path, index: int, n: int) -> Path:
     return Path(out) / f"trial-{index:0{max(2, len(str(n - 1)))}d}"
 
 
+def trial_index(folder: str | Path) -> int:
+    """The number of a trial folder: ``trial-07`` → 7."""
+    return int(Path(folder).name.split("-")[1])
+
+
 def read_trial(folder: str | Path) -> dict | None:
     """A trial's ``trial.json``, or None when the trial has not finished."""
     path = Path(folder) / "trial.json"
@@ -332,13 +337,11 @@ def gather_trials(out: str | Path, n: int | None = None) -> pd.DataFrame:
     ``n`` limits it to the first ``n`` trials (default: every trial folder).
     """
     out = Path(out)
-    folders = sorted(out.glob("trial-*"), key=lambda p: int(p.name.split("-")[1]))
     rows = []
-    for folder in folders:
-        if n is not None and int(folder.name.split("-")[1]) >= n:
+    for folder in sorted(out.glob("trial-*"), key=trial_index):
+        if n is not None and trial_index(folder) >= n:
             continue
-        record = read_trial(folder) or {"trial": int(folder.name.split("-")[1]),
-                                        "status": "unfinished"}
+        record = read_trial(folder) or {"trial": trial_index(folder), "status": "unfinished"}
         record.pop("folder", None)
         metrics_json = folder / "metrics.json"
         if record["status"] == "done" and metrics_json.exists():
@@ -472,36 +475,8 @@ def load_histories(out: str | Path) -> pd.DataFrame:
     for folder in sorted(Path(out).glob("trial-*")):
         if is_done(folder) and (folder / "history.csv").exists():
             history = pd.read_csv(folder / "history.csv")
-            frames.append(history.assign(trial=int(folder.name.split("-")[1]), run=Path(out).name))
+            frames.append(history.assign(trial=trial_index(folder), run=Path(out).name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def pooled_confusion(folders, *, split: str = "test", model: str = "mobilenet"):
-    """The sum of the trials' confusion matrices, aligned by period name.
-
-    Trials of the composer protocol may leave periods out, so each matrix
-    is placed into the union of the classes, in period order.
-
-    Returns
-    -------
-    matrix : np.ndarray [shape=(n_classes, n_classes)]
-        Rows: true period; columns: predicted period; slice counts.
-    classes : list of str
-    """
-    from cclib.periods import sort_periods
-
-    found = []
-    for folder in folders:
-        metrics = json.loads((Path(folder) / "metrics.json").read_text(encoding="utf-8"))
-        if split in metrics:
-            found.append((metrics["classes"], np.asarray(metrics[split][model]["confusion_matrix"])))
-    classes = sort_periods({c for names, _ in found for c in names})
-    position = {c: i for i, c in enumerate(classes)}
-    pooled = np.zeros((len(classes), len(classes)), dtype=int)
-    for names, matrix in found:
-        index = [position[c] for c in names]
-        pooled[np.ix_(index, index)] += matrix
-    return pooled, classes
 
 
 def done_folders(runs) -> list[Path]:

@@ -24,10 +24,9 @@ import numpy as np
 import soundfile as sf
 
 from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
-from cclib.classify import PeriodModel
+from cclib.classify import PeriodModel, cut_slices
 from cclib.labels import parse_study_name
 from cclib.periods import load_periods
-from cclib.spectrogram import piece_slices
 
 #: Bar colour of the best period and of the others.
 BEST_COLOUR, OTHER_COLOUR = "#2b6cb0", "#a0aec0"
@@ -65,11 +64,8 @@ def analyse_audio(period_model: PeriodModel, y: np.ndarray, name: str, *,
     AudioError
         If the piece is shorter than one slice.
     """
-    front_end = period_model.front_end
     y = normalize_loudness(y)
-    slices = piece_slices(y, front_end=front_end)
-    if len(slices) == 0:
-        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice")
+    slices = cut_slices(y, period_model.front_end, name)
     return Listening(name, y, slices, period_model.predict(slices), period)
 
 

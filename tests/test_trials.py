@@ -12,8 +12,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from cclib.cli import main
 from cclib.parallel import default_jobs
-from cclib.trials import (TrialsError, collect_trials, compare_with_study, find_runs,
-                          load_histories, pooled_confusion, done_folders, run_trials)
+from cclib.relations import pooled_period_matrices
+from cclib.trials import (TrialsError, collect_trials, compare_with_study, done_folders,
+                          find_runs, load_histories, run_trials)
 from conftest import NOTEBOOK_04, TINY_04
 
 pytestmark = pytest.mark.slow
@@ -158,6 +159,6 @@ def test_results_of_notebook_04_batches_are_gathered(trial_runs):
     assert table["n"].tolist() == [20, 2, 2]
     histories = load_histories(runs[0])
     assert sorted(histories.trial.unique()) == [0, 1] and histories.step.max() == 30
-    matrix, classes = pooled_confusion(done_folders(runs))
+    matrix, _, classes = pooled_period_matrices(done_folders(runs))
     assert classes == ["renaissance", "baroque"]
     assert matrix.sum() == trials["test.mobilenet.n_slices"].sum()
