@@ -46,10 +46,17 @@ define run-batches
 done
 endef
 
-.PHONY: demo test setup system-deps corpus spectrograms notebooks demo-trials trials \
-	listen relations instrumentation-demo instrumentation bench clean-demo
+# Does it hear the period? Notebook 08's cross-domain protocols: `make demo` runs a few on small
+# settings; `make generalization` runs bench/bench_generalization.py (5 seeds, the recipe's steps)
+# against the study's recipe and the study's corpus as it was (music21, one soundfont).
+DEMO_PROTOCOLS := within,composer,soundfont: MuseScore_General_Lite,texture: string quartet
+OLD_CORPUS    := $(DATA)/audio-music21
+OLD_STORE     := $(DATA)/spectrograms-music21
 
-demo: setup $(if $(AUDIO),,corpus) notebooks demo-trials listen $(if $(AUDIO),,instrumentation-demo) relations
+.PHONY: demo test setup system-deps corpus spectrograms notebooks demo-trials trials \
+	listen relations hear generalization instrumentation-demo instrumentation bench clean-demo
+
+demo: setup $(if $(AUDIO),,corpus) notebooks demo-trials listen $(if $(AUDIO),,instrumentation-demo) relations $(if $(AUDIO),,hear)
 	@echo "demo: executed notebooks and figures are in $(RUNS)/, the model in $(MODEL)/"
 
 test: setup
@@ -118,6 +125,24 @@ instrumentation: setup
 	  $(FULL_INSTR)/07_period_relationships.ipynb -p instrumentation $(abspath $(FULL_INSTR)) \
 	  -p runs $(abspath $(if $(wildcard $(FULL_TRIALS)),$(FULL_TRIALS),$(DEMO_TRIALS))) \
 	  -p out $(abspath $(FULL_INSTR))/relations
+
+# Notebook 08 on small settings: one seed, four protocols, 1,500 steps.
+hear: setup
+	@echo "papermill: notebooks/08_does_it_hear_the_period.ipynb -> $(RUNS)/08_does_it_hear_the_period.ipynb"
+	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/08_does_it_hear_the_period.ipynb \
+	  $(RUNS)/08_does_it_hear_the_period.ipynb -p steps 1500 -p seeds 1 \
+	  -p protocols "$(DEMO_PROTOCOLS)" -p out $(abspath $(DATA))/runs/demo-generalization
+
+# The README's table: every protocol, 5 seeds, the recipe's 6,000 steps, the project's recipe
+# next to the study's on the new corpus and on the old one (about 2 hours on 2 cores).
+generalization: setup corpus
+	@bash tools/system-deps.sh --evaluation || true
+	$(BIN)/cclib corpus --sources music21 --soundfonts TimGM6mb --whole-works --out $(OLD_CORPUS)
+	$(BIN)/cclib spectrograms $(OLD_CORPUS) --out $(OLD_STORE)
+	$(BIN)/cclib spectrograms $(DATA)/audio --out $(DATA)/spectrograms
+	$(BIN)/python bench/bench_generalization.py --store $(DATA)/spectrograms --seeds 5 \
+	  --recipe project --recipe study:study=1 --recipe "old-corpus:study=1,store=$(OLD_STORE)" \
+	  --out $(DATA)/runs/generalization
 
 # The full set: TRIALS_N trials of the recipe per method and split
 # (about 35 minutes on 2 cores, estimated from 2-trial batches).

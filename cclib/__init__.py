@@ -14,15 +14,17 @@ where ``data/`` is. Importing it starts nothing and loads no TensorFlow.
 from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
 from cclib.labels import parse_study_name, read_labels
 from cclib.periods import PeriodTable, load_periods, normalize_name
-from cclib.spectrogram import (FrontEnd, compute_spectrogram, count_slices, find_silent_slices,
-                               mel_filterbank, power_spectrogram, slice_spectrogram)
+from cclib.errors import CclibError
+from cclib.spectrogram import (FrontEnd, PieceSlices, compute_spectrogram, count_slices,
+                               cut_piece, find_silent_slices, mel_filterbank, power_spectrogram,
+                               slice_spectrogram)
 from cclib.store import convert_folder, load_slices, read_manifest
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AudioError", "FrontEnd", "PeriodTable", "compute_spectrogram", "convert_folder",
-    "count_slices", "find_audio_files", "find_silent_slices", "load_audio", "load_periods",
+    "AudioError", "CclibError", "FrontEnd", "PeriodTable", "PieceSlices", "compute_spectrogram",
+    "convert_folder", "count_slices", "cut_piece", "find_audio_files", "find_silent_slices", "load_audio", "load_periods",
     "load_slices", "mel_filterbank", "normalize_loudness", "normalize_name", "parse_study_name",
     "power_spectrogram", "read_labels", "read_manifest", "slice_spectrogram",
 ]

@@ -11,14 +11,19 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from cclib.errors import CclibError
+
 #: File endings the pipeline reads (soundfile decodes all four).
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 #: Loudness every piece is brought to: RMS of -20 dBFS.
 TARGET_RMS = 0.1
 
+#: A file whose peak is below this level (dBFS) is treated as silent.
+SILENT_PEAK_DB = -60.0
 
-class AudioError(ValueError):
+
+class AudioError(CclibError, ValueError):
     """A file that cannot be used as audio; the message is one line for the user."""
 
 
@@ -74,10 +79,27 @@ def load_audio(path: str | Path, *, sr: int = 22050) -> np.ndarray:
         raise AudioError(f"{path}: not readable audio ({_decoder_reason(error)})") from None
     if y.size == 0:
         raise AudioError(f"{path}: no audio samples")
+    check_finite(y, path)
     y = y.mean(axis=1, dtype=np.float32)
     if native_sr != sr:
         y = soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
     return y
+
+
+def check_finite(y: np.ndarray, name) -> None:
+    """Refuse audio holding NaN or infinite samples (a broken float WAV): they poison every slice.
+
+    Examples
+    --------
+    >>> check_finite(np.array([0.0, np.nan]), "x.wav")
+    Traceback (most recent call last):
+    ...
+    cclib.audio.AudioError: x.wav: holds 1 non-finite samples (NaN or infinity)
+    """
+    finite = np.isfinite(y)
+    if not finite.all():
+        raise AudioError(f"{name}: holds {int(finite.size - finite.sum())} non-finite samples "
+                         "(NaN or infinity)")
 
 
 def _decoder_reason(error: Exception) -> str:

@@ -1,24 +1,30 @@
 """The ``cclib`` command: one subcommand per pipeline stage.
 
-    cclib corpus        render the default corpus from music21's scores
+    cclib corpus        render the default corpus (music21's and OpenScore's scores)
     cclib spectrograms  convert audio files into 3-second spectrogram slices
     cclib sample        draw a train/test/validation dataset from the slices
     cclib train         retrain MobileNetV2 on a dataset
     cclib classify      print the period hierarchy of audio files or slices
+    cclib evaluate      score a model on a folder of labelled recordings
     cclib trials        execute a notebook once per seed, headless, and tabulate
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
-arguments.
+arguments or unusable inputs. Every error a user can cause is a
+:class:`~cclib.errors.CclibError`, caught here once and printed as one line,
+``cclib COMMAND: WHAT: REASON``; ``CCLIB_DEBUG=1`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
 from cclib import paths
+from cclib.errors import CclibError
 
 
 def _positive_int(text: str) -> int:
@@ -28,11 +34,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _natural_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie between 0 and 1, not {text}")
+    return value
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _add_scheduler(parser) -> None:
@@ -43,12 +67,15 @@ def _add_scheduler(parser) -> None:
 
 
 def _add_corpus(subparsers) -> None:
-    from cclib.corpus import DEFAULT_MAX_WORKS, DEFAULT_TIMEOUT, INSTRUMENT_PROGRAMS
+    from cclib.corpus import (DEFAULT_MAX_SECONDS, DEFAULT_MAX_WORKS, DEFAULT_TIMEOUT,
+                              INSTRUMENT_PROGRAMS)
+    from cclib.scores import SOURCES
 
     parser = subparsers.add_parser(
-        "corpus", help="render the default corpus (music21's scores) to Composer_N.wav",
-        description="Render music21's bundled scores to audio with FluidSynth. Resumable: "
-                    "re-running renders only what is missing.")
+        "corpus", help="render the default corpus (music21's and OpenScore's scores)",
+        description="Render music21's bundled scores and the OpenScore songs and quartets to "
+                    "audio with FluidSynth, each work through one of the training soundfonts. "
+                    "Resumable: re-running renders only what is missing.")
     parser.add_argument("--out", type=Path, default=None,
                         help="audio folder (default: data/audio for piano, "
                              "data/audio-INSTRUMENT otherwise)")
@@ -59,7 +86,17 @@ def _add_corpus(subparsers) -> None:
                         help="one instrument for every part, or the scores' own (default piano)")
     parser.add_argument("--composers", default=None,
                         help="comma-separated composers to render (default: all)")
-    parser.add_argument("--seed", type=int, default=0, help="which works a cap picks (default 0)")
+    parser.add_argument("--sources", type=_names, default=list(SOURCES),
+                        help=f"score sources (default {','.join(SOURCES)})")
+    parser.add_argument("--soundfonts", type=_names, default=None,
+                        help="soundfonts to choose from per work, by name or .sf2/.sf3 path "
+                             "(default: TimGM6mb and MuseScore_General_Lite where installed)")
+    parser.add_argument("--max-seconds", type=_positive_float, default=DEFAULT_MAX_SECONDS,
+                        help=f"seconds of each work rendered (default {DEFAULT_MAX_SECONDS:g})")
+    parser.add_argument("--whole-works", action="store_true",
+                        help="render every work to its end")
+    parser.add_argument("--seed", type=_natural_int, default=0,
+                        help="which works a cap picks, and their soundfonts (default 0)")
     parser.add_argument("--jobs", type=_positive_int, default=None,
                         help="worker processes (default: one per core)")
     parser.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT,
@@ -77,6 +114,8 @@ def _run_corpus(args) -> int:
     composers = [c.strip() for c in args.composers.split(",")] if args.composers else None
     summary = build_corpus(out, max_works=None if args.all_works else args.max_works,
                            instrument=args.instrument, composers=composers, seed=args.seed,
+                           sources=args.sources, soundfonts=args.soundfonts,
+                           max_seconds=None if args.whole_works else args.max_seconds,
                            jobs=args.jobs, timeout=args.timeout, retry_failed=args.retry_failed)
     print(summary.line())
     return 0 if summary.rendered + summary.already_done > 0 else 1
@@ -140,24 +179,35 @@ def _add_sample(subparsers) -> None:
                         help="comma-separated periods to use as classes (default: all with data)")
     parser.add_argument("--min-pieces", type=_positive_int, default=2,
                         help="drop composers with fewer pieces (default 2, the study's rule)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--hold-out", default=None, metavar="COLUMN=VALUE",
+                        help="test on the slices whose manifest COLUMN is VALUE, train on the "
+                             "rest (e.g. ensemble=string quartet, soundfont=TimGM6mb)")
+    parser.add_argument("--max-ensemble-share", type=_share, default=None,
+                        help="at most this share of a period's training slices from one "
+                             "ensemble (e.g. 0.6)")
+    parser.add_argument("--seed", type=_natural_int, default=0, help="random seed (default 0)")
     parser.set_defaults(run=_run_sample)
 
 
 def _run_sample(args) -> int:
     import time
 
-    from cclib.sampling import make_dataset, parse_fractions, write_dataset
+    from cclib.sampling import SamplingError, make_dataset, parse_fractions, write_dataset
     from cclib.store import read_manifest
 
     started = time.perf_counter()
-    if not (args.spec_dir / "manifest.csv").exists():
-        raise ValueError(f"{args.spec_dir}: no manifest.csv (run cclib spectrograms first)")
-    periods = [p.strip() for p in args.periods.split(",")] if args.periods else None
+    periods = _names(args.periods) if args.periods else None
+    hold_out = None
+    if args.hold_out:
+        column, sep, value = args.hold_out.partition("=")
+        if not sep or not column or not value:
+            raise SamplingError(f"--hold-out: {args.hold_out!r} is not COLUMN=VALUE")
+        hold_out = (column.strip(), value.strip())
     dataset, summary = make_dataset(
         read_manifest(args.spec_dir), method=args.method, per_composer=args.per_composer,
         split=args.split, fractions=parse_fractions(args.fractions), periods=periods,
-        min_pieces=args.min_pieces, seed=args.seed)
+        min_pieces=args.min_pieces, hold_out=hold_out,
+        max_ensemble_share=args.max_ensemble_share, seed=args.seed)
     write_dataset(dataset, summary, args.spec_dir, args.out)
     counts = dataset["split"].value_counts()
     leak = summary["leakage"]
@@ -195,16 +245,30 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--learning-rate", type=_positive_float, default=defaults.learning_rate)
     parser.add_argument("--input-size", type=_positive_int, default=defaults.input_size,
                         help=f"network input in pixels (default {defaults.input_size})")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--normalize", choices=["none", "bands"], default=defaults.normalize,
+                        help="remove each band's mean over the slice before the network "
+                             f"(default {defaults.normalize})")
+    parser.add_argument("--balance", action=argparse.BooleanOptionalAction,
+                        default=defaults.balance,
+                        help="draw training batches with every period equally likely")
+    parser.add_argument("--augment", type=_natural_int, default=defaults.augment,
+                        help="augmented copies (room, EQ, noise, gain) of each training slice, "
+                             f"retrain mode (default {defaults.augment})")
+    parser.add_argument("--study", action="store_true",
+                        help="the study's recipe: no balance, no augmentation, no normalisation")
+    parser.add_argument("--seed", type=_natural_int, default=defaults.seed)
     parser.set_defaults(run=_run_train)
 
 
 def _run_train(args) -> int:
     from cclib.training import TrainConfig, train_model
 
-    config = TrainConfig(weights=args.weights, mode=args.mode, steps=args.steps,
-                         batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         input_size=args.input_size, seed=args.seed)
+    recipe = TrainConfig.study if args.study else TrainConfig
+    options = {} if args.study else dict(normalize=args.normalize, balance=args.balance,
+                                         augment=args.augment)
+    config = recipe(weights=args.weights, mode=args.mode, steps=args.steps,
+                    batch_size=args.batch_size, learning_rate=args.learning_rate,
+                    input_size=args.input_size, seed=args.seed, **options)
     metrics = train_model(args.dataset_dir, args.out, config)
     test = metrics.get("test", {})
     net, ref = test.get("mobilenet", {}), test.get("reference", {})
@@ -233,7 +297,6 @@ def _add_classify(subparsers) -> None:
 def _run_classify(args) -> int:
     import json
 
-    from cclib.audio import AudioError
     from cclib.classify import classify_path, format_result, load_period_model, result_json
 
     period_model = load_period_model(args.model_dir)
@@ -241,21 +304,76 @@ def _run_classify(args) -> int:
     for path in args.paths:
         try:
             result = classify_path(period_model, path)
-        except AudioError as error:
+        except CclibError as error:
             print(f"skipped {error}", file=sys.stderr)
             failures += 1
             continue
         if args.json:
-            results.append(result_json(result, period_model.classes, top=args.top,
+            results.append(result_json(result, period_model, top=args.top,
                                         per_slice=args.slices))
             continue
         if len(args.paths) > 1:
             print(f"== {path}")
-        print("\n".join(format_result(result, period_model.classes, top=args.top,
+        print("\n".join(format_result(result, period_model, top=args.top,
                                        per_slice=args.slices)))
     if args.json:
         print(json.dumps(results, indent=2))
     return 0 if failures < len(args.paths) else 1
+
+
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="score a model on a folder of labelled recordings",
+        description="Classify every audio file below AUDIO_DIR (named Composer_N.ext, or given "
+                    "a composer by --labels) as cclib classify does, and compare the verdicts "
+                    "with the composers' periods: slice and piece accuracy and balanced "
+                    "accuracy, a bootstrap interval over pieces, per-period counts, the "
+                    "confusion matrix, the majority baseline, and every piece of a period the "
+                    "model does not know with what it was heard as.")
+    parser.add_argument("model_dir", type=Path, metavar="MODEL")
+    parser.add_argument("audio_dir", type=Path, metavar="AUDIO_DIR")
+    parser.add_argument("--labels", type=Path, default=None, metavar="CSV",
+                        help="file,composer[,period] rows for files not named Composer_N")
+    parser.add_argument("--periods-dir", type=Path, default=None,
+                        help="folder of period lists (default: the project's periods/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write evaluation.json and confusion.png here")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--seed", type=_natural_int, default=0,
+                        help="seed of the bootstrap (default 0)")
+    parser.set_defaults(run=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    import json
+
+    from cclib.classify import load_period_model
+    from cclib.evaluation import evaluate_folder, evaluation_lines
+
+    if not args.audio_dir.is_dir():
+        raise CclibError(f"{args.audio_dir}: no such folder")
+    period_model = load_period_model(args.model_dir)
+    report = evaluate_folder(period_model, args.audio_dir, args.labels,
+                             periods_dir=args.periods_dir, seed=args.seed)
+    for line in report["skipped"]:
+        print(f"skipped {line}", file=sys.stderr)
+    if args.out:
+        write_evaluation(report, args.out)
+    print(json.dumps(report, indent=2) if args.json else "\n".join(evaluation_lines(report)))
+    return 0 if report["pieces"] else 1
+
+
+def write_evaluation(report: dict, out: Path) -> None:
+    """``evaluation.json`` and ``confusion.png`` (pieces of the periods the model knows)."""
+    from cclib.fileio import atomic_path, write_json
+    from cclib.plots import plot_confusion
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "evaluation.json", report)
+    ax = plot_confusion(report["piece_confusion_matrix"], report["classes"],
+                        title=f"{report['n_pieces']} pieces")
+    with atomic_path(out / "confusion.png") as tmp:
+        ax.figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
 
 
 def _add_trials(subparsers) -> None:
@@ -270,7 +388,7 @@ def _add_trials(subparsers) -> None:
     parser.add_argument("notebook", type=Path, metavar="NOTEBOOK")
     parser.add_argument("--n", type=_positive_int, default=20, help="trials (default 20)")
     parser.add_argument("--out", type=Path, required=True, help="runs folder, e.g. data/runs/NAME")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=_natural_int, default=0,
                         help="seed of the first trial; trial i gets SEED+i (default 0)")
     parser.add_argument("--jobs", type=_positive_int, default=1,
                         help="trials at once (default 1)")
@@ -305,25 +423,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sample(subparsers)
     _add_train(subparsers)
     _add_classify(subparsers)
+    _add_evaluate(subparsers)
     _add_trials(subparsers)
     return parser
 
 
 def main(argv=None) -> int:
-    """Run the ``cclib`` command; return its exit status."""
-    from cclib.corpus import CorpusError
-    from cclib.labels import LabelsError
-    from cclib.periods import PeriodsError
-    from cclib.classify import ModelError
-    from cclib.parallel import SchedulerError
-    from cclib.sampling import SamplingError
-    from cclib.store import StoreError
+    """Run the ``cclib`` command; return its exit status.
 
+    Every :class:`~cclib.errors.CclibError` ends here as one line on stderr,
+    ``cclib COMMAND: WHAT: REASON``, with exit status 2.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CorpusError, LabelsError, ModelError, PeriodsError, SamplingError, SchedulerError,
-            StoreError, ValueError) as error:
+    except CclibError as error:
+        if os.environ.get("CCLIB_DEBUG"):
+            raise
         print(f"cclib {args.command}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,9 +1,13 @@
-"""The default corpus: music21's bundled scores rendered to audio with FluidSynth.
+"""The default corpus: real scores rendered to audio with FluidSynth.
 
 No recordings of the study's albums can be had offline, so the project renders
-real scores. Each work becomes ``Composer_N.wav`` (the study's naming), played
-by one instrument by default so the network cannot learn the instrument
-instead of the period.
+real scores (music21's corpus and the OpenScore songs and quartets, see
+:mod:`cclib.scores`). Each work becomes ``Composer_N.wav`` (the study's
+naming), played by one instrument by default so the network cannot learn the
+instrument instead of the period, through one of two training soundfonts
+chosen per work from the seed, so it cannot learn one soundfont's sound
+either. ``corpus.csv`` records, for every file, its work group, source,
+title, ensemble, soundfont and duration.
 
 Notebook: notebooks/01_audio_to_spectrograms.ipynb
 """
@@ -11,12 +15,9 @@ Notebook: notebooks/01_audio_to_spectrograms.ipynb
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -25,63 +26,89 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, temporary_name,
-                          write_csv, write_json)
+from cclib.errors import CclibError
+from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
+                          temporary_name, write_csv, write_json)
 from cclib.parallel import default_jobs, imap_unordered
-
-#: music21 corpus folders that hold one composer's works (or, for "trecento",
-#: an anthology of 14th-century Italian music), and the name their files get.
-CORPUS_COMPOSERS = {
-    "bach": "Bach", "beach": "Beach", "beethoven": "Beethoven", "chopin": "Chopin",
-    "ciconia": "Ciconia", "corelli": "Corelli", "cpebach": "Bach-CPE", "handel": "Handel",
-    "haydn": "Haydn", "johnson_j_r": "Johnson", "joplin": "Joplin", "josquin": "Josquin",
-    "liliuokalani": "Liliuokalani", "luca": "Luca", "lusitano": "Lusitano",
-    "monteverdi": "Monteverdi", "mozart": "Mozart", "palestrina": "Palestrina",
-    "schoenberg": "Schoenberg", "schubert": "Schubert", "schumann_clara": "Schumann-Clara",
-    "schumann_robert": "Schumann", "trecento": "Trecento", "verdi": "Verdi", "weber": "Weber",
-    "webern": "Webern",
-}
+from cclib.scores import (CORPUS_COMPOSERS, SOURCES, Score, all_scores, openscore_midi,
+                          score_ensemble, score_title)
+from cclib.synth import RenderTimeout, SynthError, fluidsynth_library, synth_for
 
 #: General MIDI programs for ``--instrument``; "score" keeps each score's own.
 INSTRUMENT_PROGRAMS = {"piano": 0, "strings": 48, "score": None}
 
-#: Works per composer in the default build (keeps ``cclib corpus`` under 10 minutes on 2 cores).
+#: Works per composer in the default build, over both sources.
 DEFAULT_MAX_WORKS = 16
-
-#: Score formats rendered, in order of preference when one work comes in several
-#: (Bach's bwv277 is both .krn and .mxl); Roman-numeral analyses (.rntxt) hold no notes.
-SCORE_SUFFIXES = (".mxl", ".musicxml", ".xml", ".krn", ".abc")
 
 #: Seconds one work may take to convert before it is skipped (a handful of
 #: whole-quartet files take music21 many minutes).
 DEFAULT_TIMEOUT = 120
 
-SOUNDFONT_CANDIDATES = (
-    "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-    "/usr/share/soundfonts/default.sf2",
-    "/opt/homebrew/share/soundfonts/default.sf2",
-    "/usr/local/share/soundfonts/default.sf2",
-)
+#: Seconds of each work rendered: its opening. A whole quartet lasts half an hour;
+#: the "100 spectrograms" model takes 100 slices (5 minutes) per composer.
+DEFAULT_MAX_SECONDS = 180.0
+
+#: The soundfonts the corpus is rendered with, by name, and where each is installed.
+#: Only these are used when none is named: FluidR3_GM (Debian's fluid-soundfont-gm)
+#: is kept for testing models on a sound they were never trained or tuned on.
+TRAINING_SOUNDFONTS = {
+    "TimGM6mb": ("/usr/share/sounds/sf2/TimGM6mb.sf2",
+                 "/usr/share/soundfonts/TimGM6mb.sf2"),
+    "MuseScore_General_Lite": ("/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+                               "/usr/share/soundfonts/MuseScore_General_Lite.sf3"),
+}
+#: Soundfonts for evaluation only: never picked unless named.
+EVALUATION_SOUNDFONTS = {
+    "FluidR3_GM": ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2"),
+}
+#: Where Homebrew and conda put a soundfont the user installed.
+_OTHER_PLACES = ("/opt/homebrew/share/soundfonts/default.sf2",
+                 "/usr/local/share/soundfonts/default.sf2")
+
+CORPUS_FIELDS = ("file", "composer", "work", "source", "title", "ensemble", "soundfont",
+                 "instrument", "seconds")
+
+__all__ = ["CORPUS_COMPOSERS", "CorpusError", "Work", "build_corpus", "find_soundfonts",
+           "list_works", "load_score", "render_midi", "set_instrument", "write_midi"]
 
 
-class CorpusError(RuntimeError):
+class CorpusError(CclibError, RuntimeError):
     """The corpus cannot be built here (missing tool, or a folder built otherwise)."""
+
+
+class WorkTimeout(CorpusError):
+    """A work took longer than its time limit to convert."""
 
 
 @dataclass(frozen=True)
 class Work:
-    """One score of the corpus and the audio file it becomes."""
+    """One score of the corpus and the audio file it becomes.
+
+    Attributes
+    ----------
+    composer : str
+    number : int
+        Its number among the composer's works (``Bach_3``).
+    score : Score
+        Where it comes from (see :mod:`cclib.scores`).
+    soundfont : str
+        The name of the soundfont that renders it.
+    """
 
     composer: str
     number: int
-    source: str
+    score: Score
+    soundfont: str = ""
 
     @property
     def name(self) -> str:
         """The study's file stem, ``Composer_N``."""
         return f"{self.composer}_{self.number}"
+
+    @property
+    def source(self) -> str:
+        """``music21:bach/bwv324.mxl`` or ``openscore:midi/Haydn_1.mid``."""
+        return self.score.source
 
 
 @dataclass
@@ -99,43 +126,88 @@ class CorpusSummary:
                 f"{self.failed} failed, {self.seconds:.1f} s")
 
 
-def find_soundfont() -> Path:
-    """Locate a General MIDI soundfont: ``$CCLIB_SOUNDFONT``, then the usual places.
+def soundfont_name(path: str | Path) -> str:
+    """The name of a soundfont file: its stem, after following links.
+
+    Examples
+    --------
+    >>> soundfont_name("/no/such/place/TimGM6mb.sf2")
+    'TimGM6mb'
+    """
+    return Path(os.path.realpath(path)).stem
+
+
+def _locate(name: str) -> Path | None:
+    if os.sep in name or name.endswith((".sf2", ".sf3")):
+        return Path(name) if Path(name).is_file() else None
+    places = list(TRAINING_SOUNDFONTS.get(name, ())) + list(EVALUATION_SOUNDFONTS.get(name, ()))
+    if os.environ.get("CONDA_PREFIX"):
+        places.append(os.path.join(os.environ["CONDA_PREFIX"], "share", "soundfonts",
+                                   f"{name}.sf2"))
+    return next((Path(p) for p in places if Path(p).is_file()), None)
+
+
+def find_soundfonts(names=None) -> list[Path]:
+    """The soundfonts to render with.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Soundfont names (``TimGM6mb``, ``MuseScore_General_Lite``,
+        ``FluidR3_GM``) or ``.sf2``/``.sf3`` paths. By default: the paths in
+        ``$CCLIB_SOUNDFONT`` (comma-separated) if set, else every training
+        soundfont installed (TimGM6mb and MuseScore_General_Lite on Debian),
+        else a soundfont in Homebrew's place. An evaluation soundfont is used
+        only when named.
+
+    Returns
+    -------
+    soundfonts : list of Path
+        In the order given, or TimGM6mb first.
 
     Raises
     ------
     CorpusError
-        With the install command for Debian/Ubuntu, macOS and conda.
+        A named soundfont that is not installed, or none at all, with the
+        install command for each platform.
     """
-    candidates = [os.environ.get("CCLIB_SOUNDFONT", "")] + list(SOUNDFONT_CANDIDATES)
-    if os.environ.get("CONDA_PREFIX"):
-        candidates.append(os.path.join(os.environ["CONDA_PREFIX"], "share", "soundfonts",
-                                       "default.sf2"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise CorpusError("no General MIDI soundfont found: install one (Debian/Ubuntu: apt-get install "
-                      "timgm6mb-soundfont; macOS: brew install fluid-synth and set "
-                      "CCLIB_SOUNDFONT; conda: set CCLIB_SOUNDFONT) or set CCLIB_SOUNDFONT=FILE.sf2")
-
-
-def find_fluidsynth() -> str:
-    """Return the ``fluidsynth`` executable, or raise CorpusError with install commands."""
-    found = shutil.which("fluidsynth")
+    if names:
+        found = []
+        for name in names:
+            path = _locate(name)
+            if path is None:
+                raise CorpusError(f"--soundfonts: {name!r} is not installed (known names: "
+                                  f"{', '.join([*TRAINING_SOUNDFONTS, *EVALUATION_SOUNDFONTS])}; "
+                                  "or give a .sf2/.sf3 path)")
+            found.append(path)
+        return found
+    if os.environ.get("CCLIB_SOUNDFONT"):
+        return find_soundfonts(os.environ["CCLIB_SOUNDFONT"].split(","))
+    found = [path for path in map(_locate, TRAINING_SOUNDFONTS) if path is not None]
+    found = found or [Path(p) for p in _OTHER_PLACES if Path(p).is_file()
+                      and soundfont_name(p) not in EVALUATION_SOUNDFONTS]
     if not found:
-        raise CorpusError("fluidsynth not found: install it (Debian/Ubuntu: apt-get install "
-                          "fluidsynth; macOS: brew install fluid-synth; conda: conda install -c "
-                          "conda-forge fluidsynth)")
+        raise CorpusError("no training soundfont found: install one (Debian/Ubuntu: apt-get install "
+                          "timgm6mb-soundfont musescore-general-soundfont-small; macOS: brew "
+                          "install fluid-synth and set CCLIB_SOUNDFONT; conda: set "
+                          "CCLIB_SOUNDFONT) or set CCLIB_SOUNDFONT=FILE.sf2")
     return found
 
 
-def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None,
-               seed: int = 0) -> list[Work]:
-    """Pick the corpus works, reproducibly.
+def find_soundfont() -> Path:
+    """The first of :func:`find_soundfonts`: TimGM6mb on Debian."""
+    return find_soundfonts()[0]
 
-    Each composer's scores are put in a seeded random order and numbered in
-    that order; the first ``max_works`` are taken. Raising ``max_works``
-    later only adds works: existing numbers never change.
+
+def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None, seed: int = 0,
+               sources=SOURCES, soundfonts=("TimGM6mb",), after: int = 0) -> list[Work]:
+    """Pick the corpus works and each one's soundfont, reproducibly.
+
+    Each composer's scores, from every source, are put in a seeded random
+    order and numbered in that order; the first ``max_works`` are taken.
+    Raising ``max_works`` later only adds works: existing numbers never
+    change. Each work's soundfont is a seeded choice among ``soundfonts``
+    that depends on the work alone, not on the cap.
 
     Parameters
     ----------
@@ -144,41 +216,46 @@ def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None,
     composers : iterable of str, optional
         Restrict to these names (as in file names, e.g. ``"Bach"``) or music21 folders.
     seed : int
-        Seed of the order.
+        Seed of the order and of the soundfont choice.
+    sources : iterable of str
+        ``music21``, ``openscore`` or both (see :mod:`cclib.scores`).
+    soundfonts : sequence of str
+        Soundfont names to choose from.
+    after : int
+        Only the works numbered above this: those a corpus capped at
+        ``after`` works per composer never holds (music to test on).
 
     Returns
     -------
     works : list of Work
     """
-    from music21.corpus import corpora
-
     wanted = None if composers is None else {c.casefold() for c in composers}
-    by_folder = defaultdict(dict)  # folder → {path without suffix: path}
-    for path in sorted(corpora.CoreCorpus().getPaths(),
-                       key=lambda p: SCORE_SUFFIXES.index(p.suffix)
-                       if p.suffix in SCORE_SUFFIXES else len(SCORE_SUFFIXES)):
-        parts = path.parts
-        folder = parts[parts.index("corpus") + 1] if "corpus" in parts else None
-        if folder in CORPUS_COMPOSERS and path.suffix in SCORE_SUFFIXES:
-            relative = "/".join(parts[parts.index("corpus") + 1:])
-            by_folder[folder].setdefault(relative.rsplit(".", 1)[0], relative)
+    folder_of = {name.casefold(): folder for folder, name in CORPUS_COMPOSERS.items()}
+    by_composer: dict[str, list[Score]] = defaultdict(list)
+    for score in all_scores(tuple(sources)):
+        folder = folder_of.get(score.composer.casefold(), "")
+        if wanted is None or score.composer.casefold() in wanted or folder in wanted:
+            by_composer[score.composer].append(score)
     works = []
-    for folder in sorted(by_folder):
-        name = CORPUS_COMPOSERS[folder]
-        if wanted is not None and name.casefold() not in wanted and folder not in wanted:
-            continue
-        sources = sorted(by_folder[folder].values())
-        random.Random(f"{seed}:{folder}").shuffle(sources)
-        for number, source in enumerate(sources[:max_works], 1):
-            works.append(Work(name, number, source))
+    for composer in sorted(by_composer):
+        scores = sorted(by_composer[composer], key=lambda s: s.source)
+        random.Random(f"{seed}:{composer}").shuffle(scores)
+        for number, score in enumerate(scores[:max_works], 1):
+            if number <= after:
+                continue
+            choice = random.Random(f"{seed}:soundfont:{score.source}").choice(list(soundfonts))
+            works.append(Work(composer, number, score, choice))
     return works
 
 
 def load_score(source: str):
-    """Parse a corpus score; an Opus of one-voice tunes (Josquin's ``.abc``) is stacked into one Score."""
+    """Parse a music21 corpus score (``bach/bwv66.6`` or ``music21:bach/bwv66.6``).
+
+    An Opus of one-voice tunes (Josquin's ``.abc``) is stacked into one Score.
+    """
     from music21 import corpus, stream
 
-    parsed = corpus.parse(source)
+    parsed = corpus.parse(source.removeprefix("music21:"))
     if not isinstance(parsed, stream.Opus):
         return parsed
     score = stream.Score()
@@ -245,6 +322,15 @@ def _release_notes_at_end(midi_file) -> None:
         track.events.append(end)
 
 
+def _write_midi_file(midi_file, midi_path: Path) -> None:
+    _release_notes_at_end(midi_file)
+    midi_file.open(str(midi_path), "wb")
+    try:
+        midi_file.write()
+    finally:
+        midi_file.close()
+
+
 def write_midi(score, midi_path: Path) -> None:
     """Write ``score`` as a MIDI file, expanding repeats, every note released at the end.
 
@@ -259,36 +345,26 @@ def write_midi(score, midi_path: Path) -> None:
     except ExpanderException:
         _strip_repeats(score)
         midi_file = translate.music21ObjectToMidiFile(score)
-    _release_notes_at_end(midi_file)
-    midi_file.open(str(midi_path), "wb")
-    try:
-        midi_file.write()
-    finally:
-        midi_file.close()
+    _write_midi_file(midi_file, midi_path)
 
 
-class WorkTimeout(Exception):
-    """A work took longer than its time limit to convert."""
+def render_midi(midi: Path | bytes, wav_path: Path, *, soundfont: Path, sr: int = 22050,
+                timeout: float | None = DEFAULT_TIMEOUT, max_seconds: float | None = None,
+                instrument: str = "score") -> None:
+    """Render a MIDI file (path or bytes) to a 16-bit WAV with FluidSynth (100× to 450× real time).
 
-
-def render_midi(midi_path: Path, wav_path: Path, *, soundfont: Path, sr: int = 22050,
-                timeout: float | None = DEFAULT_TIMEOUT) -> None:
-    """Render a MIDI file to a 16-bit WAV with FluidSynth (about 370× real time).
-
-    Raises WorkTimeout when FluidSynth runs longer than ``timeout`` seconds.
+    At most ``max_seconds`` of music are rendered (None: all); ``instrument``
+    other than "score" plays every part with one instrument. Raises
+    WorkTimeout when FluidSynth runs longer than ``timeout`` seconds.
     """
-    command = [find_fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(sr),
-               "-F", str(wav_path), str(soundfont), str(midi_path)]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, check=False,
-                                   timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise WorkTimeout(f"FluidSynth took longer than {timeout:g} s to render "
-                          "(raise --timeout to wait)") from None
-    if completed.returncode != 0 or not wav_path.exists() or wav_path.stat().st_size <= 44:
-        detail = (completed.stderr or completed.stdout).strip().splitlines()
-        raise CorpusError(f"fluidsynth failed on {midi_path.name}: "
-                          f"{detail[-1] if detail else 'no audio written'}")
+        synth_for(soundfont, sr=sr).render(midi, wav_path, timeout=timeout,
+                                           max_seconds=max_seconds,
+                                           program=INSTRUMENT_PROGRAMS[instrument])
+    except RenderTimeout as error:
+        raise WorkTimeout(str(error)) from None
+    if not Path(wav_path).exists() or Path(wav_path).stat().st_size <= 44:
+        raise CorpusError("FluidSynth rendered no audio")
 
 
 @contextlib.contextmanager
@@ -319,44 +395,85 @@ class RenderTask:
     instrument: str
     soundfont: str
     timeout: float | None = DEFAULT_TIMEOUT
+    max_seconds: float | None = DEFAULT_MAX_SECONDS
 
 
-def render_work(task: RenderTask) -> tuple[Work, str | None]:
+@dataclass
+class RenderResult:
+    """What rendering one work gave: its corpus.csv row, or an error line."""
+
+    work: Work
+    error: str | None = None
+    row: dict | None = None
+
+
+def _prepare_midi(task: RenderTask, midi_path: Path) -> tuple[Path | bytes, str, str]:
+    """The work's MIDI (a file written from music21, or OpenScore's bytes), title and ensemble."""
+    score = task.work.score
+    if score.origin == "openscore":
+        return openscore_midi(score.path), score.title, score.ensemble
+    with warnings.catch_warnings(), time_limit(task.timeout):
+        warnings.simplefilter("ignore")  # music21 warns about every overfull measure
+        parsed = load_score(score.path)
+        title, ensemble = score_title(parsed, score.path), score.ensemble or score_ensemble(parsed)
+        set_instrument(parsed, task.instrument)
+        write_midi(parsed, midi_path)
+    return midi_path, title, ensemble
+
+
+def render_work(task: RenderTask) -> RenderResult:
     """Render one work to ``<out>/<Composer_N>.wav``; return an error line instead of raising."""
-    wav_path = Path(task.out) / f"{task.work.name}.wav"
+    import soundfile as sf
+
+    work = task.work
+    wav_path = Path(task.out) / f"{work.name}.wav"
     midi_tmp = temporary_name(wav_path.with_suffix(".mid"))
     try:
-        with warnings.catch_warnings(), time_limit(task.timeout):
-            warnings.simplefilter("ignore")  # music21 warns about every overfull measure
-            score = load_score(task.work.source)
-            set_instrument(score, task.instrument)
-            write_midi(score, midi_tmp)
+        midi, title, ensemble = _prepare_midi(task, midi_tmp)
         with atomic_path(wav_path) as wav_tmp:
-            render_midi(midi_tmp, wav_tmp, soundfont=Path(task.soundfont), timeout=task.timeout)
-    except WorkTimeout as error:
-        return task.work, f"{task.work.source}: {error}"
+            render_midi(midi, wav_tmp, soundfont=Path(task.soundfont), timeout=task.timeout,
+                        max_seconds=task.max_seconds, instrument=task.instrument)
+            seconds = sf.info(wav_tmp).duration
+    except CclibError as error:
+        return RenderResult(work, f"{work.source}: {error}")
     except Exception as error:  # music21 raises many kinds; report each and go on
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return task.work, f"{task.work.source}: cannot be rendered ({type(error).__name__}: {reason})"
+        return RenderResult(work, f"{work.source}: cannot be rendered "
+                                  f"({type(error).__name__}: {reason})")
     finally:
         midi_tmp.unlink(missing_ok=True)
-    return task.work, None
+    return RenderResult(work, row={
+        "file": f"{work.name}.wav", "composer": work.composer, "work": work.score.group,
+        "source": work.source, "title": title, "ensemble": ensemble,
+        "soundfont": work.soundfont, "instrument": task.instrument,
+        "seconds": round(seconds, 2)})
 
 
-def _check_settings(out: Path, settings: dict) -> None:
-    settings_path = out / "corpus.json"
-    if settings_path.exists():
-        found = json.loads(settings_path.read_text(encoding="utf-8"))
-        if found != settings:
-            raise CorpusError(f"{out}: was rendered with {found}, not {settings}; "
-                              "choose another --out")
-    else:
-        write_json(settings_path, settings)
+def _check_tools(instrument: str, soundfonts) -> dict[str, Path]:
+    """The soundfonts by name, once the instrument is known and FluidSynth is found."""
+    if instrument not in INSTRUMENT_PROGRAMS:
+        raise CorpusError(f"--instrument: unknown instrument {instrument!r}; choose one of "
+                          f"{', '.join(INSTRUMENT_PROGRAMS)}")
+    try:
+        fluidsynth_library()
+    except SynthError as error:
+        raise CorpusError(str(error)) from None
+    return {soundfont_name(path): path for path in find_soundfonts(soundfonts)}
+
+
+def _previous_run(out: Path, retry_failed: bool) -> tuple[dict, dict]:
+    """What an earlier run left: the works it could not render (by source), and corpus.csv (by file)."""
+    failed_path, table_path = out / "corpus-failed.csv", out / "corpus.csv"
+    failed = {} if retry_failed or not failed_path.exists() else {
+        row["source"]: row for row in read_csv(failed_path)}
+    rows = {row["file"]: row for row in read_csv(table_path)} if table_path.exists() else {}
+    return failed, rows
 
 
 def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
                  instrument: str = "piano", composers=None, seed: int = 0,
-                 jobs: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+                 sources=SOURCES, soundfonts=None, max_seconds: float | None = DEFAULT_MAX_SECONDS,
+                 after: int = 0, jobs: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
                  retry_failed: bool = False, progress: bool | None = None) -> CorpusSummary:
     """Render the default corpus into ``out``, resuming what a previous run left.
 
@@ -365,13 +482,22 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
     out : path
         Audio folder to fill with ``Composer_N.wav`` files.
     max_works : int or None
-        Works per composer (None: all 2,000 or so; hours on 2 cores).
+        Works per composer, over both sources (None: all, about 3,300; hours on 2 cores).
     instrument : {"piano", "strings", "score"}
         One instrument for every part, or the scores' own.
     composers : iterable of str, optional
         Only these composers.
     seed : int
-        Which works are picked when capped.
+        Which works are picked when capped, and each one's soundfont.
+    sources : iterable of str
+        ``music21``, ``openscore`` or both (default).
+    soundfonts : list of str, optional
+        Soundfont names or paths to choose from per work (default: the
+        training soundfonts installed; see :func:`find_soundfonts`).
+    max_seconds : float or None
+        Seconds of each work rendered, from its start (None: all of it).
+    after : int
+        Render only the works numbered above this (see :func:`list_works`).
     jobs : int, optional
         Worker processes (default: one per core).
     timeout : float or None
@@ -388,56 +514,49 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
     """
     from tqdm.auto import tqdm
 
-    if instrument not in INSTRUMENT_PROGRAMS:
-        raise CorpusError(f"unknown instrument {instrument!r}: choose one of "
-                          f"{', '.join(INSTRUMENT_PROGRAMS)}")
     started = time.perf_counter()
-    soundfont = find_soundfont()
-    find_fluidsynth()
+    paths_by_name = _check_tools(instrument, soundfonts)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    _check_settings(out, {"instrument": instrument, "seed": seed, "soundfont": soundfont.name})
-    failed_path = out / "corpus-failed.csv"
-    failed_before = {} if retry_failed or not failed_path.exists() else {
-        row["source"]: row for row in read_csv(failed_path)}
+    settings_guard(out / "corpus.json", {
+        "instrument": instrument, "seed": seed, "sources": sorted(sources),
+        "soundfonts": sorted(paths_by_name), "max_seconds": max_seconds,
+        **({"after": after} if after else {})},
+        what="a corpus", error=CorpusError)
+    failed_before, rows = _previous_run(out, retry_failed)
 
-    works = list_works(max_works=max_works, composers=composers, seed=seed)
-    todo = [w for w in works
-            if not (out / f"{w.name}.wav").exists() and w.source not in failed_before]
-    summary = CorpusSummary(already_done=sum((out / f"{w.name}.wav").exists() for w in works),
+    works = list_works(max_works=max_works, composers=composers, seed=seed, sources=sources,
+                       soundfonts=sorted(paths_by_name), after=after)
+    done = {w.name for w in works if (out / f"{w.name}.wav").exists() and f"{w.name}.wav" in rows}
+    todo = [w for w in works if w.name not in done and w.source not in failed_before]
+    summary = CorpusSummary(already_done=len(done),
                             failed=sum(w.source in failed_before for w in works))
     summary.failures = [failed_before[w.source]["reason"] for w in works
                         if w.source in failed_before]
-    tasks = [RenderTask(work, str(out), instrument, str(soundfont), timeout) for work in todo]
+    tasks = [RenderTask(work, str(out), instrument, str(paths_by_name[work.soundfont]), timeout,
+                        max_seconds) for work in todo]
     bar = tqdm(total=len(tasks), unit="work", desc="corpus",
                disable=not progress if progress is not None else None, file=sys.stderr)
-    for work, error in imap_unordered(render_work, tasks, jobs=jobs or default_jobs()):
+    for result in imap_unordered(render_work, tasks, jobs=jobs or default_jobs()):
         bar.update()
-        if error:
+        work = result.work
+        if result.error:
             summary.failed += 1
-            summary.failures.append(error)
+            summary.failures.append(result.error)
             failed_before[work.source] = {"file": f"{work.name}.wav", "source": work.source,
-                                          "reason": error}
-            bar.write(f"skipped {error}", file=sys.stderr)
+                                          "reason": result.error}
+            bar.write(f"skipped {result.error}", file=sys.stderr)
         else:
             summary.rendered += 1
+            rows[result.row["file"]] = result.row
             failed_before.pop(work.source, None)
     bar.close()
 
-    write_csv(failed_path, ("file", "source", "reason"), failed_before.values())
-    write_corpus_table(out, instrument=instrument, seed=seed)
+    write_csv(out / "corpus-failed.csv", ("file", "source", "reason"), failed_before.values())
+    present = sorted((row for name, row in rows.items() if (out / name).exists()),
+                     key=lambda row: (row["composer"], int(row["file"].rsplit("_", 1)[1][:-4])))
+    write_csv(out / "corpus.csv", CORPUS_FIELDS, present)
     summary.seconds = time.perf_counter() - started
     write_json(out / "corpus-summary.json", asdict(summary))
     return summary
-
-
-def write_corpus_table(out: Path, *, instrument: str, seed: int) -> None:
-    """Write ``corpus.csv``: each rendered file, its composer, music21 source and duration."""
-    import soundfile as sf
-
-    rows = [{"file": f"{w.name}.wav", "composer": w.composer, "source": w.source,
-             "instrument": instrument,
-             "seconds": round(sf.info(out / f"{w.name}.wav").duration, 2)}
-            for w in list_works(max_works=None, seed=seed) if (out / f"{w.name}.wav").exists()]
-    write_csv(out / "corpus.csv", ("file", "composer", "source", "instrument", "seconds"), rows)

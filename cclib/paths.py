@@ -53,7 +53,25 @@ def runs_dir() -> Path:
     return data_dir() / "runs"
 
 
+def scores_dir() -> Path:
+    """Scores shipped with the project (``scores/openscore/``), rendered by ``cclib corpus``."""
+    return PROJECT_ROOT / "scores"
+
+
 def periods_dir() -> Path:
     """The composer lists, one file per period: ``$CCLIB_PERIODS`` or ``<project>/periods``."""
     override = os.environ.get("CCLIB_PERIODS")
     return Path(override).expanduser() if override else PROJECT_ROOT / "periods"
+
+
+def or_default(path, default) -> Path:
+    """``Path(path)`` when a path is given, else ``default()``: for parameters that may be None.
+
+    Examples
+    --------
+    >>> or_default("x/y", audio_dir) == Path("x/y")
+    True
+    >>> or_default(None, audio_dir) == audio_dir()
+    True
+    """
+    return Path(path).expanduser() if path else Path(default())

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cclib.errors import CclibError
 from cclib.paths import periods_dir
 
 #: Chronological order of the periods this project knows; others follow by name.
@@ -34,7 +35,7 @@ PERIOD_ORDER = (
 )
 
 
-class PeriodsError(ValueError):
+class PeriodsError(CclibError, ValueError):
     """A periods folder that cannot be used (missing, or a composer listed twice)."""
 
 

@@ -292,3 +292,45 @@ def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normal
     ax.set_yticks(range(len(classes)), classes)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     return ax
+
+
+def plot_protocols(rows, *, ax=None, title: str | None = None, chance=None):
+    """Piece-level balanced accuracy per protocol (groups) and recipe or model (bars).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One row per run, as :func:`cclib.protocols.run_protocol` returns:
+        ``protocol``, ``recipe``, ``model``, ``piece_balanced``, ``seed``.
+        The bar is the mean over seeds, the whisker its range.
+    chance : dict, optional
+        Protocol → chance level, drawn as a short black line on its group.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(rows).assign(
+        who=lambda f: f["recipe"] + " " + f["model"].map({"mobilenet": "MobileNet",
+                                                          "reference": "reference"}))
+    stats = frame.groupby(["protocol", "who"], sort=False)["piece_balanced"].agg(
+        ["mean", "min", "max"]).mul(100)
+    protocols = list(dict.fromkeys(frame["protocol"]))
+    who = list(dict.fromkeys(frame["who"]))
+    ax = _axes(ax, figsize=(max(6, 1.6 * len(protocols)), 3.6))
+    width = 0.8 / len(who)
+    for k, name in enumerate(who):
+        x = [i + (k - (len(who) - 1) / 2) * width for i, p in enumerate(protocols)
+             if (p, name) in stats.index]
+        got = stats.loc[[(p, name) for p in protocols if (p, name) in stats.index]]
+        ax.bar(x, got["mean"], width, label=name,
+               yerr=[got["mean"] - got["min"], got["max"] - got["mean"]], capsize=2)
+    for i, protocol in enumerate(protocols):
+        if chance and protocol in chance:
+            ax.plot([i - 0.45, i + 0.45], [100 * chance[protocol]] * 2, color="black", lw=1)
+    ax.set_xticks(range(len(protocols)), protocols, rotation=20, ha="right")
+    ax.set(ylabel="balanced accuracy, test pieces (%)", ylim=(0, 100), title=title)
+    ax.legend(fontsize=8, ncols=2)
+    return ax

@@ -230,24 +230,21 @@ def store_embeddings(period_model, store: str | Path, rows: pd.DataFrame, *,
     embeddings : np.ndarray [shape=(n, 1280)]
     probabilities : np.ndarray [shape=(n, n_classes)]
     """
-    from cclib import paths
-    from cclib.model import bottleneck_model, predict_in_batches
+    from cclib.confidence import apply_temperature
     from cclib.store import load_slices
-    from cclib.training import TrainConfig, bottleneck_cache_dir, compute_bottlenecks
+    from cclib.training import TrainConfig, open_bottleneck_cache
 
     store = Path(store)
+    absolute = rows.assign(path=[str(store / p) for p in rows["path"]])
     train = period_model.config.get("train", {})
-    bottleneck = bottleneck_model(period_model.model)
-    if train.get("mode", "retrain") == "retrain":
-        config = TrainConfig(**train)
-        cache = bottleneck_cache_dir(cache_root or paths.models_dir() / "bottlenecks", config,
-                                     period_model.front_end, store)
-        absolute = rows.assign(path=[str(store / p) for p in rows["path"]])
-        embeddings = compute_bottlenecks(absolute, bottleneck, cache)
-    else:
-        embeddings = predict_in_batches(bottleneck, load_slices(store, rows).astype(np.float32))
+    if train.get("mode", "retrain") != "retrain":
+        return period_model.analyse(load_slices(store, rows).astype(np.float32))
+    cache = open_bottleneck_cache(period_model.model, TrainConfig(**train),
+                                  period_model.front_end, cache_root)
+    embeddings = cache.embeddings(absolute)
     head = period_model.model.get_layer("period_head")
-    probabilities = np.asarray(head(embeddings.astype(np.float32)))
+    probabilities = apply_temperature(np.asarray(head(embeddings.astype(np.float32))),
+                                      period_model.temperature)
     return embeddings, probabilities
 
 
@@ -332,10 +329,10 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
         period_model = load_period_model(model_dir)
         position = {c: i for i, c in enumerate(period_model.classes)}
         for tested_on, test_dir in datasets.items():
-            rows, _, _, slices = load_dataset(test_dir)
-            test = (rows["split"] == "test").to_numpy()
-            probabilities = period_model.predict(slices[test].astype(np.float32))
-            truth = rows["period"][test].map(position).to_numpy()
+            data = load_dataset(test_dir)
+            test = data.parts["test"]
+            probabilities = period_model.predict(data.slices[test].astype(np.float32))
+            truth = data.rows["period"][test].map(position).to_numpy()
             result = scores(truth, probabilities.argmax(axis=1), len(period_model.classes))
             table.loc[trained_on, tested_on] = result["balanced_accuracy"]
     table.index.name, table.columns.name = "trained on", "tested on"

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cclib.errors import CclibError
 from cclib.fileio import atomic_path
 from cclib.periods import sort_periods
 
@@ -30,7 +31,7 @@ DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
 _ORDER_STREAM, _SPLIT_STREAM = 1, 2
 
 
-class SamplingError(ValueError):
+class SamplingError(CclibError, ValueError):
     """A dataset that cannot be made as asked; the message says why, in one line."""
 
 
@@ -45,7 +46,7 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
     try:
         fractions = tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise SamplingError(f"fractions {text!r}: expected three numbers like 0.7,0.1,0.2") from None
+        raise SamplingError(f"--fractions: {text!r} is not three numbers like 0.7,0.1,0.2") from None
     check_fractions(fractions)
     return fractions
 
@@ -53,13 +54,13 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
 def check_fractions(fractions) -> None:
     """Raise SamplingError unless there are three non-negative fractions summing to 1,
     with some training and some test data."""
-    if len(fractions) != 3 or any(f < 0 for f in fractions):
-        raise SamplingError(f"fractions {fractions}: need three non-negative numbers "
+    if len(fractions) != 3 or any(not np.isfinite(f) or f < 0 for f in fractions):
+        raise SamplingError(f"--fractions: {fractions} must be three non-negative numbers "
                             "(train, test, validation)")
     if abs(sum(fractions) - 1.0) > 1e-6:
-        raise SamplingError(f"fractions {fractions} sum to {sum(fractions):g}, not 1")
+        raise SamplingError(f"--fractions: {fractions} sum to {sum(fractions):g}, not 1")
     if fractions[0] == 0 or fractions[1] == 0:
-        raise SamplingError(f"fractions {fractions}: training and test need a share above 0")
+        raise SamplingError(f"--fractions: {fractions}: training and test need a share above 0")
 
 
 def drop_single_piece_composers(manifest: pd.DataFrame, *, min_pieces: int = 2):
@@ -182,13 +183,108 @@ def _assign_groups(sizes: pd.Series, fractions, rng, *, required=(0, 1)) -> dict
 
 
 def split_by_piece(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
-    """Every slice of a piece in one split, pieces assigned within each period."""
+    """Every slice of a work in one split, works assigned within each period.
+
+    A work group (see :mod:`cclib.scores`: the movements of a quartet, the
+    songs of one opus, one work from two sources) is one unit; a store
+    without work groups treats every piece as its own.
+    """
     split = pd.Series(0, index=selected.index)
+    unit = _work_column(selected)
     for _, group in selected.groupby("period", sort=True):
-        sizes = group.groupby("piece").size()
+        sizes = group.groupby(unit).size()
         assigned = _assign_groups(sizes, fractions, rng)
-        split[group.index] = group["piece"].map(assigned).to_numpy()
+        split[group.index] = group[unit].map(assigned).to_numpy()
     return split.to_numpy()
+
+
+def _work_column(rows: pd.DataFrame) -> str:
+    return "work" if "work" in rows.columns else "piece"
+
+
+def split_by_hold_out(selected: pd.DataFrame, column: str, value: str, fractions, rng) -> np.ndarray:
+    """Test on every slice whose ``column`` is ``value``; train and validate on the rest.
+
+    The cross-domain protocols: leave one texture out (``ensemble``), one
+    soundfont out (``soundfont``). Training and validation works are
+    assigned as by :func:`split_by_piece`, at the asked train:validation ratio.
+    """
+    split = pd.Series(1, index=selected.index)
+    pool = selected[selected[column] != value]
+    split[pool.index] = split_train_validation(pool, fractions, rng)
+    return split.to_numpy()
+
+
+def split_train_validation(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
+    """Training and validation only (codes 0 and 2), whole works, at the asked ratio, per period."""
+    split = pd.Series(0, index=selected.index)
+    f_train, _, f_validation = fractions
+    inner = (f_train / (f_train + f_validation), 0.0, f_validation / (f_train + f_validation))
+    unit = _work_column(selected)
+    for _, group in selected.groupby("period", sort=True):
+        assigned = _assign_groups(group.groupby(unit).size(), inner, rng, required=(0,))
+        split[group.index] = group[unit].map(assigned).to_numpy()
+    return split.to_numpy()
+
+
+def make_training_set(manifest: pd.DataFrame, *, method: str = "per-composer",
+                      per_composer: int = 100, fractions=DEFAULT_FRACTIONS, min_pieces: int = 2,
+                      max_ensemble_share: float | None = None, seed: int = 0):
+    """A dataset with training and validation splits only: for a model tested elsewhere.
+
+    Drawn as :func:`make_dataset` draws; used to train on one store and test
+    on another (see :mod:`cclib.protocols`).
+
+    Returns
+    -------
+    dataset : pandas.DataFrame
+    summary : dict
+    """
+    fractions = tuple(float(f) for f in fractions)
+    check_fractions(fractions)
+    kept, dropped = drop_single_piece_composers(manifest, min_pieces=min_pieces)
+    if kept.empty:
+        raise SamplingError(f"no composer has {min_pieces} pieces to train on")
+    selected = select_slices(kept, method=method, per_composer=per_composer, seed=seed)
+    rng = np.random.default_rng([seed, _SPLIT_STREAM])
+    dataset = selected.assign(
+        split=np.asarray(SPLIT_NAMES)[split_train_validation(selected, fractions, rng)])
+    if max_ensemble_share is not None:
+        dataset = balance_ensembles(dataset, max_ensemble_share, rng)
+    parameters = {"method": method, "per_composer": per_composer, "split": "none",
+                  "fractions": list(fractions), "min_pieces": min_pieces, "seed": seed,
+                  "max_ensemble_share": max_ensemble_share}
+    summary = {"parameters": parameters,
+               "classes": sort_periods(dataset.loc[dataset["split"] == "train", "period"]),
+               "dropped_composers": dropped, "slices": int(len(dataset)),
+               "counts": _counts(dataset), "ensembles": ensemble_mix(dataset)}
+    return dataset.drop(columns=["draw"]).reset_index(drop=True), summary
+
+
+def balance_ensembles(dataset: pd.DataFrame, max_share: float, rng) -> pd.DataFrame:
+    """Drop training slices so no ensemble holds more than ``max_share`` of a period's training slices.
+
+    Where a period's training slices come from one ensemble only, they are
+    kept: the corpus does not allow better. Validation and test are untouched.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"split": ["train"] * 10, "period": ["romantic"] * 10,
+    ...                   "ensemble": ["voice and piano"] * 8 + ["string quartet"] * 2})
+    >>> balance_ensembles(d, 0.6, np.random.default_rng(0))["ensemble"].value_counts().tolist()
+    [3, 2]
+    """
+    drop = []
+    train = dataset[dataset["split"] == "train"]
+    for _, group in train.groupby("period", sort=True):
+        counts = group["ensemble"].value_counts()
+        if len(counts) < 2 or counts.iloc[0] <= max_share * counts.sum():
+            continue
+        others = counts.sum() - counts.iloc[0]
+        allowed = int(np.floor(max_share / (1 - max_share) * others + 1e-9))
+        dominant = group.index[group["ensemble"] == counts.index[0]]
+        drop.extend(rng.permutation(dominant)[:len(dominant) - allowed])
+    return dataset.drop(index=drop)
 
 
 def split_by_composer(selected: pd.DataFrame, fractions, rng):
@@ -221,7 +317,7 @@ def split_by_composer(selected: pd.DataFrame, fractions, rng):
 
 
 def leakage(dataset: pd.DataFrame) -> dict:
-    """Share of test slices whose piece, or composer, also appears in training.
+    """Share of test slices whose piece (work, composer) also appears in training.
 
     Examples
     --------
@@ -229,19 +325,19 @@ def leakage(dataset: pd.DataFrame) -> dict:
     ...                   "composer": ["X", "X", "Y"]})
     >>> leakage(d)
     {'test_piece_in_train': 0.5, 'test_composer_in_train': 0.5}
+
+    With work groups, the share whose work group is in training too.
     """
     train, test = dataset[dataset["split"] == "train"], dataset[dataset["split"] == "test"]
-    if len(test) == 0:
-        return {"test_piece_in_train": 0.0, "test_composer_in_train": 0.0}
-    return {
-        "test_piece_in_train": round(float(test["piece"].isin(train["piece"]).mean()), 6),
-        "test_composer_in_train": round(float(test["composer"].isin(train["composer"]).mean()), 6),
-    }
+    columns = ["piece", "work", "composer"] if "work" in dataset.columns else ["piece", "composer"]
+    return {f"test_{column}_in_train": round(float(test[column].isin(train[column]).mean()), 6)
+            if len(test) else 0.0 for column in columns}
 
 
 def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_composer: int = 100,
                  split: str = "piece", fractions=DEFAULT_FRACTIONS, periods=None,
-                 min_pieces: int = 2, seed: int = 0):
+                 min_pieces: int = 2, hold_out: tuple[str, str] | None = None,
+                 max_ensemble_share: float | None = None, seed: int = 0):
     """Sample a dataset and split it, as ``cclib sample`` does.
 
     Parameters
@@ -253,11 +349,20 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
     per_composer : int > 0
         Slices per composer for ``per-composer``.
     split : {"slice", "piece", "composer"}
+        Ignored when ``hold_out`` is given.
     fractions : (train, test, validation)
     periods : list of str, optional
         The classes to keep (default: every period with data).
     min_pieces : int
         Composers with fewer pieces are dropped.
+    hold_out : (column, value), optional
+        A cross-domain protocol: test on every drawn slice whose ``column``
+        (``ensemble``, ``soundfont``, ``composer``) is ``value``, train and
+        validate on the others. Periods found only in the held-out part
+        cannot be learnt and are left out.
+    max_ensemble_share : float in (0, 1), optional
+        At most this share of a period's training slices from one ensemble
+        (see :func:`balance_ensembles`).
     seed : int
         The same seed gives the identical dataset.
 
@@ -267,62 +372,106 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
         The manifest rows drawn, with a ``split`` column.
     summary : dict
         Parameters, classes, what was dropped and why, counts, achieved
-        fractions and leakage.
+        fractions, leakage and each period's ensemble mix.
 
     Raises
     ------
     SamplingError
         Bad parameters, or a period left without training or test data.
     """
-    if split not in SPLITS:
-        raise SamplingError(f"split {split!r}: choose one of {', '.join(SPLITS)}")
-    if per_composer < 1:
-        raise SamplingError(f"per-composer must be at least 1, not {per_composer}")
-    fractions = tuple(float(f) for f in fractions)
-    check_fractions(fractions)
+    fractions = _check_request(manifest, method, per_composer, split, fractions, hold_out,
+                               max_ensemble_share)
     wanted = list(periods) if periods else sort_periods(manifest["period"].unique())
-    candidates = manifest[manifest["period"].isin(wanted)]
-    kept, dropped = drop_single_piece_composers(candidates, min_pieces=min_pieces)
-    with_data = set(kept["period"])
-    classes = [p for p in sort_periods(wanted) if p in with_data]
-    without_data = [p for p in sort_periods(wanted) if p not in with_data]
+    kept, dropped = drop_single_piece_composers(manifest[manifest["period"].isin(wanted)],
+                                                min_pieces=min_pieces)
+    classes = [p for p in sort_periods(wanted) if p in set(kept["period"])]
     if not classes:
         raise SamplingError("no period has data after dropping composers with fewer than "
                             f"{min_pieces} pieces")
-
     selected = select_slices(kept, method=method, per_composer=per_composer, seed=seed)
     rng = np.random.default_rng([seed, _SPLIT_STREAM])
-    left_out = []
-    if split == "slice":
-        codes = split_by_slice(selected, fractions, rng)
-    elif split == "piece":
-        codes = split_by_piece(selected, fractions, rng)
-    else:
-        codes, left_out = split_by_composer(selected, fractions, rng)
+    codes, left_out = _split_codes(selected, split, fractions, hold_out, rng)
     dataset = selected[codes >= 0].copy()
     dataset["split"] = np.asarray(SPLIT_NAMES)[codes[codes >= 0]]
+    if max_ensemble_share is not None:
+        dataset = balance_ensembles(dataset, max_ensemble_share, rng)
+    trained = set(dataset.loc[dataset["split"] == "train", "period"])
+    if hold_out is not None:
+        left_out.update({p: f"no training data outside {hold_out[0]} {hold_out[1]!r}"
+                         for p in classes if p not in trained})
+        dataset = dataset[dataset["period"].isin(trained)]
     classes = [p for p in classes if p not in left_out]
     if not classes:
         raise SamplingError(f"split {split!r}: no period has the two composers it needs")
-    _refuse_empty_splits(dataset, classes, split)
-
+    _refuse_empty_splits(dataset, classes, "hold-out" if hold_out else split)
+    parameters = {"method": method, "per_composer": per_composer, "split": split,
+                  "fractions": list(fractions), "periods": list(periods) if periods else None,
+                  "min_pieces": min_pieces, "seed": seed}
+    if hold_out is not None:
+        parameters["hold_out"] = list(hold_out)
+    if max_ensemble_share is not None:
+        parameters["max_ensemble_share"] = max_ensemble_share
     summary = {
-        "parameters": {"method": method, "per_composer": per_composer, "split": split,
-                       "fractions": list(fractions), "periods": list(periods) if periods else None,
-                       "min_pieces": min_pieces, "seed": seed},
+        "parameters": parameters,
         "classes": classes,
-        "periods_without_data": without_data,
+        "periods_without_data": [p for p in sort_periods(wanted) if p not in set(kept["period"])],
         "dropped_composers": dropped,
-        "periods_left_out": {p: "fewer than two composers" for p in left_out},
+        "periods_left_out": left_out,
         "slices": int(len(dataset)),
         "fractions_achieved": _achieved(dataset),
         "leakage": leakage(dataset),
         "counts": _counts(dataset),
+        "ensembles": ensemble_mix(dataset),
     }
     return dataset.drop(columns=["draw"]).reset_index(drop=True), summary
 
 
+def _check_request(manifest, method, per_composer, split, fractions, hold_out,
+                   max_ensemble_share) -> tuple:
+    if split not in SPLITS:
+        raise SamplingError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
+    if per_composer < 1:
+        raise SamplingError(f"--per-composer: must be at least 1, not {per_composer}")
+    if hold_out is not None and hold_out[0] not in manifest.columns:
+        raise SamplingError(f"--hold-out: the manifest has no column {hold_out[0]!r}")
+    if hold_out is not None and not (manifest[hold_out[0]] == hold_out[1]).any():
+        raise SamplingError(f"--hold-out: no slice has {hold_out[0]} {hold_out[1]!r}")
+    if max_ensemble_share is not None and not 0 < max_ensemble_share < 1:
+        raise SamplingError(f"--max-ensemble-share: must lie between 0 and 1, not "
+                            f"{max_ensemble_share}")
+    fractions = tuple(float(f) for f in fractions)
+    check_fractions(fractions)
+    return fractions
+
+
+def _split_codes(selected, split, fractions, hold_out, rng) -> tuple[np.ndarray, dict]:
+    """Split codes (0 train, 1 test, 2 validation, -1 left out) and the periods left out, with why."""
+    if hold_out is not None:
+        return split_by_hold_out(selected, *hold_out, fractions, rng), {}
+    if split == "slice":
+        return split_by_slice(selected, fractions, rng), {}
+    if split == "piece":
+        return split_by_piece(selected, fractions, rng), {}
+    codes, left_out = split_by_composer(selected, fractions, rng)
+    return codes, {p: "fewer than two composers" for p in left_out}
+
+
+def ensemble_mix(dataset: pd.DataFrame) -> dict:
+    """Slices per split, period and ensemble: ``{split: {period: {ensemble: n}}}``."""
+    if "ensemble" not in dataset.columns:
+        return {}
+    mix: dict = {}
+    for (split, period, ensemble), n in dataset.groupby(["split", "period", "ensemble"]).size().items():
+        mix.setdefault(split, {}).setdefault(period, {})[ensemble] = int(n)
+    return mix
+
+
 def _refuse_empty_splits(dataset: pd.DataFrame, classes, split: str) -> None:
+    if split == "hold-out":  # a period need not be in the held-out part
+        if not (dataset["split"] == "test").any():
+            raise SamplingError("--hold-out: no held-out slice belongs to a period with "
+                                "training data")
+        return
     for period in classes:
         present = set(dataset.loc[dataset["period"] == period, "split"])
         for needed in ("train", "test"):
@@ -350,8 +499,8 @@ def _counts(dataset: pd.DataFrame) -> dict:
     return counts
 
 
-DATASET_FIELDS = ("slice_id", "piece", "composer", "period", "split", "path", "row", "index",
-                  "start_s")
+DATASET_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble", "soundfont",
+                  "split", "path", "row", "digest", "index", "start_s")
 
 
 def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
@@ -385,13 +534,14 @@ def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
         rows = dataset.copy()
         relative = {p: os.path.relpath(store / p, out.resolve()) for p in rows["path"].unique()}
         rows["path"] = rows["path"].map(relative)
-        rows.to_csv(tmp / "manifest.csv", columns=list(DATASET_FIELDS), index=False)
+        columns = [column for column in DATASET_FIELDS if column in rows.columns]
+        rows.to_csv(tmp / "manifest.csv", columns=columns, index=False)
         with_images = {piece for piece in rows["piece"].unique()
                        if (store / f"{piece}_spectrograms").is_dir()}
         for (split, period), group in rows.groupby(["split", "period"]):
             folder = tmp / split / period
             folder.mkdir(parents=True)
-            group.to_csv(folder / "slices.csv", columns=list(DATASET_FIELDS), index=False)
+            group.to_csv(folder / "slices.csv", columns=columns, index=False)
             for slice_name, piece in zip(group["slice_id"], group["piece"]):
                 if piece in with_images:
                     image = store / f"{piece}_spectrograms" / f"{slice_name}.png"
@@ -407,7 +557,9 @@ def _describe(summary: dict) -> str:
 def read_dataset(folder: str | Path) -> pd.DataFrame:
     """Read a dataset's ``manifest.csv``, with ``path`` made absolute."""
     folder = Path(folder)
-    dataset = pd.read_csv(folder / "manifest.csv", dtype={"piece": str, "composer": str})
+    dataset = pd.read_csv(folder / "manifest.csv", keep_default_na=False,
+                          dtype={"piece": str, "composer": str, "work": str, "ensemble": str,
+                                 "soundfont": str, "digest": str})
     dataset["path"] = [str((folder / p).resolve()) for p in dataset["path"]]
     return dataset
 

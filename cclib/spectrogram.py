@@ -326,28 +326,6 @@ def slice_spectrogram(S_db: np.ndarray, n_slices: int, *,
         np.empty((0, S_db.shape[0], width), dtype=S_db.dtype)
 
 
-def piece_slices(y: np.ndarray, *, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
-    """All whole slices of a piece: one spectrogram, then cut. Training and inference both use this.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)]
-        Mono, loudness-normalised audio at ``front_end.sr``.
-    front_end : FrontEnd
-
-    Returns
-    -------
-    slices : np.ndarray [shape=(count_slices(n), front_end.n_bins, front_end.frames_per_slice)]
-
-    Examples
-    --------
-    >>> piece_slices(np.zeros(22050 * 10, dtype=np.float32)).shape
-    (3, 128, 129)
-    """
-    return slice_spectrogram(compute_spectrogram(y, front_end=front_end),
-                             count_slices(len(y), front_end=front_end), front_end=front_end)
-
-
 def find_silent_slices(y: np.ndarray, n_slices: int, *,
                        front_end: FrontEnd = FrontEnd()) -> np.ndarray:
     """Mark slices whose RMS is ``front_end.silence_db`` below the piece's own RMS.
@@ -381,3 +359,82 @@ def find_silent_slices(y: np.ndarray, n_slices: int, *,
     slice_power = energy / np.diff(bounds)
     threshold = piece_power * 10.0 ** (front_end.silence_db / 10.0)
     return slice_power < threshold
+
+
+@dataclass(frozen=True)
+class PieceSlices:
+    """The slices of one piece that a model sees, and which slices they are.
+
+    Attributes
+    ----------
+    slices : np.ndarray [shape=(n_kept, n_bins, frames_per_slice), dtype=float32]
+        Log spectrogram slices in dB.
+    index : np.ndarray [shape=(n_kept,), dtype=int]
+        Each kept slice's number in the piece (0 is the first ``seconds``).
+    n_silent : int
+        Slices dropped for being far quieter than the piece.
+    y : np.ndarray [shape=(n,), dtype=float32]
+        The loudness-normalised audio the slices were cut from.
+    """
+
+    slices: np.ndarray
+    index: np.ndarray
+    n_silent: int
+    y: np.ndarray
+
+    def starts(self, front_end: FrontEnd) -> np.ndarray:
+        """Start time of each kept slice, in seconds [shape=(n_kept,)]."""
+        return self.index * front_end.seconds
+
+
+def cut_piece(y: np.ndarray, *, front_end: FrontEnd = FrontEnd(), name: str = "audio") -> PieceSlices:
+    """Turn a decoded piece into the slices a model sees: the one slicing rule.
+
+    The slice store (training), ``cclib classify``, ``cclib evaluate`` and
+    the listening demo all call this, so a piece is judged on exactly the
+    kind of slices the model was trained on: loudness normalised, cut at
+    ``k * seconds``, the last partial slice dropped, and slices
+    ``front_end.silence_db`` below the piece's level dropped.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono audio at ``front_end.sr`` (from :func:`cclib.audio.load_audio`).
+    front_end : FrontEnd
+    name : str
+        Names the piece in error messages (a file name).
+
+    Returns
+    -------
+    piece : PieceSlices
+
+    Raises
+    ------
+    cclib.audio.AudioError
+        If the piece holds non-finite samples, is shorter than one slice,
+        is silent, or has no slice at the piece's level.
+
+    Examples
+    --------
+    >>> y = np.sin(np.arange(22050 * 10) * 0.05).astype(np.float32)
+    >>> y[22050 * 3:22050 * 6] = 0.0  # the second slice is silent
+    >>> piece = cut_piece(y)
+    >>> piece.slices.shape, piece.index.tolist(), piece.n_silent
+    ((2, 128, 129), [0, 2], 1)
+    """
+    from cclib.audio import SILENT_PEAK_DB, AudioError, check_finite, normalize_loudness
+
+    check_finite(y, name)
+    n_slices = count_slices(len(y), front_end=front_end)
+    if n_slices == 0:
+        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice "
+                         f"({len(y) / front_end.sr:.2f} s)")
+    if float(np.max(np.abs(y))) <= 10 ** (SILENT_PEAK_DB / 20):
+        raise AudioError(f"{name}: silent (peak below {SILENT_PEAK_DB:g} dBFS)")
+    y = normalize_loudness(y)
+    kept = np.flatnonzero(~find_silent_slices(y, n_slices, front_end=front_end))
+    if len(kept) == 0:
+        raise AudioError(f"{name}: silent (every slice is far below the piece's level)")
+    S_db = compute_spectrogram(y, front_end=front_end)
+    slices = slice_spectrogram(S_db, n_slices, front_end=front_end)[kept]
+    return PieceSlices(slices, kept, n_slices - len(kept), y)

@@ -5,7 +5,8 @@ Layout of a store folder (``data/spectrograms/`` by default)::
     params.json            the FrontEnd every slice was made with
     slices/Bach_1.npy      one array per piece [shape=(n_slices, n_bins, frames), float16]
     slices/Bach_1.csv      that piece's manifest rows, written last: its "done" mark
-    manifest.csv           every slice, one row each (rebuilt at the end of each run)
+    manifest.csv           every slice, one row each (rebuilt at the end of each run): its
+                           piece, composer, period, work group, ensemble and soundfont
     report.csv             the files skipped by the last run, with the reason
     summary.json           the counts of the last run
     Bach_1_spectrograms/   with --png: the study's images, Bach_1_1.png, ...
@@ -19,7 +20,6 @@ Notebook: notebooks/02_slicing_3s_samples.ipynb
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -28,22 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
-from cclib.fileio import atomic_path, read_csv, remove_stale_temporaries, write_csv, write_json
+from cclib.audio import AudioError, find_audio_files, load_audio
+from cclib.errors import CclibError
+from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
+                          write_csv, write_json)
 from cclib.labels import find_label, read_labels
 from cclib.parallel import default_jobs, imap_unordered
 from cclib.periods import PeriodTable, load_periods
-from cclib.spectrogram import FrontEnd, count_slices, find_silent_slices, piece_slices
+from cclib.spectrogram import FrontEnd, cut_piece
 
-MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "index", "start_s", "path", "row",
-                   "source")
+MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble", "soundfont",
+                   "index", "start_s", "path", "row", "digest", "source")
+#: Columns that a store written before work groups existed lacks.
+_NEWER_FIELDS = ("work", "ensemble", "soundfont", "digest")
+#: What a piece without corpus.csv metadata (a user's recording) records.
+UNKNOWN_ENSEMBLE = "unknown"
 REPORT_FIELDS = ("file", "reason")
 
-#: A file whose peak is below this level (dBFS) is treated as silent.
-SILENT_PEAK_DB = -60.0
 
-
-class StoreError(ValueError):
+class StoreError(CclibError, ValueError):
     """A store folder that cannot be used with the parameters asked for."""
 
 
@@ -58,6 +61,9 @@ class PieceTask:
     store: str
     front_end: dict
     png: bool = False
+    work: str = ""
+    ensemble: str = UNKNOWN_ENSEMBLE
+    soundfont: str = ""
 
 
 @dataclass
@@ -90,6 +96,21 @@ class StoreSummary:
                 f"{self.silent_slices_dropped} silent slices dropped, {self.seconds:.1f} s")
 
 
+def file_digest(path: str | Path) -> str:
+    """The first 16 hex digits of a file's SHA-256: what a slice array holds, in short.
+
+    The bottleneck cache is keyed by it, so embeddings follow the content of
+    an array, never its name or folder.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
 def natural_key(text: str):
     """Sort key that orders ``Bach_2`` before ``Bach_10``.
 
@@ -115,28 +136,13 @@ def convert_piece(task: PieceTask) -> PieceResult:
     front_end = FrontEnd.from_dict(task.front_end)
     result = PieceResult(task.source, task.piece)
     try:
-        y = load_audio(task.source, sr=front_end.sr)
+        piece = cut_piece(load_audio(task.source, sr=front_end.sr), front_end=front_end,
+                          name=task.source)
     except AudioError as error:
         result.error = str(error)
         return result
-    n_slices = count_slices(len(y), front_end=front_end)
-    if n_slices == 0:
-        result.error = (f"{task.source}: shorter than one {front_end.seconds:g}-second slice "
-                        f"({len(y) / front_end.sr:.2f} s)")
-        return result
-    peak = float(np.max(np.abs(y)))
-    if peak <= 10 ** (SILENT_PEAK_DB / 20):
-        result.error = f"{task.source}: silent (peak below {SILENT_PEAK_DB:g} dBFS)"
-        return result
-    y = normalize_loudness(y)
-    slices = piece_slices(y, front_end=front_end)
-    kept = np.flatnonzero(~find_silent_slices(y, n_slices, front_end=front_end))
-    result.n_silent = n_slices - len(kept)
-    if len(kept) == 0:
-        result.error = f"{task.source}: silent (every slice is far below the piece's level)"
-        return result
-    _write_piece(task, slices[kept], kept, front_end)
-    result.n_slices = len(kept)
+    _write_piece(task, piece.slices, piece.index, front_end)
+    result.n_slices, result.n_silent = len(piece.index), piece.n_silent
     return result
 
 
@@ -146,13 +152,16 @@ def _write_piece(task: PieceTask, slices: np.ndarray, kept: np.ndarray, front_en
     with atomic_path(array_path) as tmp:
         with open(tmp, "wb") as handle:
             np.save(handle, slices.astype(np.float16))
+        digest = file_digest(tmp)
     if task.png:
         write_slice_pngs(slices, kept, store / f"{task.piece}_spectrograms", task.piece)
     rows = [
         {"slice_id": slice_id(task.piece, int(index)), "piece": task.piece,
-         "composer": task.composer, "period": task.period, "index": int(index),
+         "composer": task.composer, "period": task.period, "work": task.work,
+         "ensemble": task.ensemble, "soundfont": task.soundfont, "index": int(index),
          "start_s": round(float(index) * front_end.seconds, 3),
-         "path": f"slices/{task.piece}.npy", "row": row, "source": task.source}
+         "path": f"slices/{task.piece}.npy", "row": row, "digest": digest,
+         "source": task.source}
         for row, index in enumerate(kept)
     ]
     write_csv(store / "slices" / f"{task.piece}.csv", MANIFEST_FIELDS, rows)
@@ -167,22 +176,6 @@ def write_slice_pngs(slices: np.ndarray, indices, folder: Path, piece: str) -> N
         for S_db, index in zip(slices, indices):
             imsave(tmp / f"{slice_id(piece, int(index))}.png", S_db.astype(np.float32),
                    cmap="magma", origin="lower")
-
-
-def _check_params(store: Path, front_end: FrontEnd) -> None:
-    params_path = store / "params.json"
-    wanted = {"front_end": front_end.to_dict()}
-    if params_path.exists():
-        found = json.loads(params_path.read_text(encoding="utf-8"))
-        if found.get("front_end") != wanted["front_end"]:
-            differences = ", ".join(
-                f"{key}={found.get('front_end', {}).get(key)!r}"
-                for key, value in wanted["front_end"].items()
-                if found.get("front_end", {}).get(key) != value)
-            raise StoreError(f"{store}: holds slices made with other parameters ({differences}); "
-                             "choose another --out or remove it")
-    else:
-        write_json(params_path, wanted)
 
 
 def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: PeriodTable,
@@ -200,6 +193,7 @@ def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: Peri
     """
     tasks, skipped, already_done = [], [], 0
     seen: dict[str, str] = {}
+    corpus = read_corpus_table(audio_dir)
     store_resolved = store.resolve()
     files = [path for path in find_audio_files(audio_dir)
              if store_resolved not in path.resolve().parents]
@@ -223,14 +217,44 @@ def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: Peri
                                                      f"used by {seen[piece]}"})
             continue
         seen[piece] = name
-        done = (store / "slices" / f"{piece}.csv").exists() and (
+        done = _piece_done(store / "slices" / f"{piece}.csv") and (
             not png or (store / f"{piece}_spectrograms").is_dir())
         if done:
             already_done += 1
             continue
-        tasks.append(PieceTask(name, piece, composer, period, str(store),
-                               front_end.to_dict(), png))
+        known = corpus.get(path.relative_to(audio_dir).as_posix(), {})
+        tasks.append(PieceTask(name, piece, composer, period, str(store), front_end.to_dict(),
+                               png, work=known.get("work") or f"{composer} {piece}",
+                               ensemble=known.get("ensemble") or UNKNOWN_ENSEMBLE,
+                               soundfont=known.get("soundfont", "")))
     return tasks, skipped, already_done
+
+
+def read_corpus_table(audio_dir: Path) -> dict[str, dict]:
+    """``corpus.csv`` of a rendered corpus, by file: work group, ensemble, soundfont, title.
+
+    A folder of recordings has none: its pieces are each their own work, of
+    unknown ensemble, and no soundfont.
+    """
+    table = audio_dir / "corpus.csv"
+    return {row["file"]: row for row in read_csv(table)} if table.is_file() else {}
+
+
+def _piece_done(piece_csv: Path) -> bool:
+    """A piece is done when its rows are written with every column this version writes and
+    its array holds as many whole slices as the rows say (a truncated array is redone)."""
+    if not piece_csv.exists():
+        return False
+    with open(piece_csv, encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+        n_rows = sum(1 for line in handle if line.strip())
+    if header != list(MANIFEST_FIELDS):
+        return False
+    try:
+        array = np.load(piece_csv.with_suffix(".npy"), mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return False
+    return array.ndim == 3 and len(array) == n_rows
 
 
 def rebuild_manifest(store: str | Path) -> int:
@@ -290,7 +314,8 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
     (store / "slices").mkdir(parents=True, exist_ok=True)
     for folder in (store, store / "slices"):
         remove_stale_temporaries(folder)
-    _check_params(store, front_end)
+    settings_guard(store / "params.json", {"front_end": front_end.to_dict()},
+                   what="slices", error=StoreError)
 
     tasks, skipped, already_done = plan_tasks(audio_dir, store, front_end=front_end, table=table,
                                               labels=labels, png=png, max_files=max_files)
@@ -352,10 +377,30 @@ def survey_audio(audio_dir: str | Path, *, labels_csv: str | Path | None = None,
 
 
 def read_manifest(store: str | Path):
-    """Read a store's ``manifest.csv`` as a pandas DataFrame."""
+    """Read a store's ``manifest.csv`` as a pandas DataFrame.
+
+    Raises
+    ------
+    StoreError
+        If there is no manifest, or it was written by an older cclib (no work
+        groups): run ``cclib spectrograms`` on the store again, which resumes.
+    """
     import pandas as pd
 
-    return pd.read_csv(Path(store) / "manifest.csv", dtype={"piece": str, "composer": str})
+    path = Path(store) / "manifest.csv"
+    if not path.is_file():
+        raise StoreError(f"{store}: no manifest.csv (run cclib spectrograms first)")
+    manifest = pd.read_csv(path, dtype={"piece": str, "composer": str, "work": str,
+                                        "ensemble": str, "soundfont": str, "digest": str},
+                           keep_default_na=False)
+    missing = [column for column in MANIFEST_FIELDS if column not in manifest.columns]
+    if missing:
+        older = set(missing) <= set(_NEWER_FIELDS)
+        raise StoreError(f"{path}: " + (
+            "written by an older cclib (no work groups); run cclib spectrograms on this store "
+            "again to upgrade it (it resumes)" if older else
+            f"not a slice manifest (no {', '.join(missing)} column)"))
+    return manifest
 
 
 def load_slices(store: str | Path, manifest) -> np.ndarray:

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cclib.errors import CclibError
+
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
 
 
-class TorchFileError(ValueError):
+class TorchFileError(CclibError, ValueError):
     """A file that is not a legacy torch state dict this reader accepts."""
 
 

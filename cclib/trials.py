@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cclib.errors import CclibError
 from cclib.fileio import write_csv, write_json
 from cclib.parallel import check_scheduler, default_jobs, imap_unordered
 
@@ -58,7 +59,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 KERNEL_START_ATTEMPTS = 3
 
 
-class TrialsError(ValueError):
+class TrialsError(CclibError, ValueError):
     """A batch that cannot start: a notebook without the parameters, another batch's folder."""
 
 

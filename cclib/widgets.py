@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
-from cclib.classify import PeriodModel, cut_slices
+from cclib.audio import AudioError, find_audio_files, load_audio
+from cclib.classify import PeriodModel, rank_periods
 from cclib.labels import parse_study_name
 from cclib.periods import load_periods
+from cclib.spectrogram import cut_piece
 
 #: Bar colour of the best period and of the others.
 BEST_COLOUR, OTHER_COLOUR = "#2b6cb0", "#a0aec0"
@@ -34,23 +35,48 @@ BEST_COLOUR, OTHER_COLOUR = "#2b6cb0", "#a0aec0"
 
 @dataclass
 class Listening:
-    """One analysed piece: its audio, slices and every slice's period probabilities."""
+    """One analysed piece: its audio, the slices the model hears and their period probabilities.
+
+    Attributes
+    ----------
+    name : str
+    y : np.ndarray [shape=(n,)]
+        The loudness-normalised audio.
+    slices : np.ndarray [shape=(n_kept, n_bins, frames)]
+        The slices kept by the one slicing rule (silent ones dropped).
+    index : np.ndarray [shape=(n_kept,)]
+        Each kept slice's number in the piece.
+    probabilities : np.ndarray [shape=(n_kept, n_classes)]
+        Calibrated.
+    period : str or None
+        The composer's period, when the file name tells it.
+    out_of_domain : float or None
+        The piece's out-of-domain score (see :mod:`cclib.confidence`).
+    """
 
     name: str
     y: np.ndarray
     slices: np.ndarray
+    index: np.ndarray
     probabilities: np.ndarray
     period: str | None = None
+    out_of_domain: float | None = None
 
     @property
     def verdict(self) -> np.ndarray:
         """Whole-piece probabilities: the mean over its slices."""
         return self.probabilities.mean(axis=0)
 
+    @property
+    def margin(self) -> float:
+        """How far the best period leads the second in the whole-piece verdict (0 to 1)."""
+        ranked = np.sort(self.verdict)[::-1]
+        return float(ranked[0] - ranked[1]) if len(ranked) > 1 else 1.0
+
 
 def analyse_audio(period_model: PeriodModel, y: np.ndarray, name: str, *,
                   period: str | None = None) -> Listening:
-    """Slice a piece as for training and classify every slice in one batch.
+    """Slice a piece by the one slicing rule and classify every slice in one batch.
 
     Parameters
     ----------
@@ -62,11 +88,12 @@ def analyse_audio(period_model: PeriodModel, y: np.ndarray, name: str, *,
     Raises
     ------
     AudioError
-        If the piece is shorter than one slice.
+        If the piece is shorter than one slice, silent, or not finite.
     """
-    y = normalize_loudness(y)
-    slices = cut_slices(y, period_model.front_end, name)
-    return Listening(name, y, slices, period_model.predict(slices), period)
+    piece = cut_piece(y, front_end=period_model.front_end, name=name)
+    embeddings, probabilities = period_model.analyse(piece.slices)
+    return Listening(name, piece.y, piece.slices, piece.index, probabilities, period,
+                     period_model.out_of_domain(embeddings))
 
 
 def slice_audio(y: np.ndarray, index: int, *, sr: int, seconds: float) -> np.ndarray:
@@ -97,9 +124,8 @@ def bars_html(classes, probabilities) -> str:
     >>> text.index("romantic") < text.index("baroque"), "75.0%" in text
     (True, True)
     """
-    order = np.argsort(-np.asarray(probabilities), kind="stable")
     rows = []
-    for rank, i in enumerate(order):
+    for rank, i in enumerate(rank_periods(probabilities)):
         share = float(probabilities[i])
         colour = BEST_COLOUR if rank == 0 else OTHER_COLOUR
         rows.append(
@@ -219,28 +245,83 @@ class ListenAndClassify:
     def _show(self, listening: Listening) -> None:
         self.listening = listening
         self.message.value = ""
-        classes = self.model.classes
-        verdict = listening.verdict
-        best = int(np.argmax(verdict))
-        truth = f" (composer's period: {listening.period})" if listening.period else ""
-        self.verdict.value = (f"<b>Whole piece</b>, {len(listening.slices)} slices: "
-                              f"<b>{html.escape(classes[best])}</b> {100 * verdict[best]:.1f}%"
-                              f"{html.escape(truth)}")
+        self.verdict.value = verdict_html(self.model, listening)
         with self.position.hold_trait_notifications():
             self.position.value = 0
             self.position.max = len(listening.slices) - 1
         self.show_slice(0)
 
-    def show_slice(self, index: int) -> None:
-        """Play, draw and classify slice ``index`` of the current piece."""
+    def show_slice(self, position: int) -> None:
+        """Play, draw and classify the slice at slider ``position`` of the current piece.
+
+        The slider runs over the slices the model hears (silent ones are
+        dropped); the time shown is that slice's place in the piece.
+        """
         listening = self.listening
         if listening is None:
             return
         seconds, sr = self.front_end.seconds, self.front_end.sr
+        index = int(listening.index[position])
         start = index * seconds
         self.when.value = f"{start // 60:.0f}:{start % 60:04.1f} to {(start + seconds) // 60:.0f}:" \
                           f"{(start + seconds) % 60:04.1f}"
         self.player.value = wav_bytes(slice_audio(listening.y, index, sr=sr, seconds=seconds), sr=sr)
-        self.image.value = spectrogram_png(listening.slices[index], self.model,
+        self.image.value = spectrogram_png(listening.slices[position], self.model,
                                            title=f"{listening.name}, slice {index}")
-        self.bars.value = bars_html(self.model.classes, listening.probabilities[index])
+        self.bars.value = bars_html(self.model.classes, listening.probabilities[position])
+
+
+def verdict_html(period_model: PeriodModel, listening: Listening) -> str:
+    """The whole-piece verdict, its margin, and a warning when the music is unlike the training music."""
+    classes = period_model.classes
+    verdict = listening.verdict
+    best = int(np.argmax(verdict))
+    truth = f" (composer's period: {listening.period})" if listening.period else ""
+    text = (f"<b>Whole piece</b>, {len(listening.slices)} slices: "
+            f"<b>{html.escape(classes[best])}</b> {100 * verdict[best]:.1f}%{html.escape(truth)}"
+            f"<br>Lead over the next period: {100 * listening.margin:.1f} points"
+            f"{' (a close call)' if listening.margin < 0.1 else ''}")
+    domain = period_model.domain
+    if listening.out_of_domain is not None and domain is not None:
+        if listening.out_of_domain > domain.threshold:
+            text += ('<br><span class="cclib-ood" style="color:#c05621">This recording is unlike '
+                     "the music the model was trained on (rendered scores): treat the verdict "
+                     f"as a guess.</span> (out-of-domain score {listening.out_of_domain:.2f}, "
+                     f"threshold {domain.threshold:.2f})")
+        else:
+            text += (f"<br>Like the music the model was trained on (out-of-domain score "
+                     f"{listening.out_of_domain:.2f}, threshold {domain.threshold:.2f}).")
+    return text
+
+
+def describe_training(period_model: PeriodModel) -> list[str]:
+    """What a model was trained on, in a few lines with counts (from its ``config.json``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace(classes=["baroque"], config={"trained_on": {
+    ...     "slices": 40, "pieces": 4, "composers": 2,
+    ...     "periods": {"baroque": {"slices": 40, "pieces": 4, "composers": 2}},
+    ...     "ensembles": {"voices": 40}, "soundfonts": {"TimGM6mb": 40}}})
+    >>> describe_training(model)[0]
+    'Trained on 40 slices of 4 pieces by 2 composers, rendered scores only.'
+    """
+    trained = period_model.config.get("trained_on")
+    if not trained:
+        return [f"Periods: {', '.join(period_model.classes)} (this model records nothing more "
+                "about its training music)."]
+    fonts = {k: v for k, v in trained.get("soundfonts", {}).items() if k}
+    lines = [f"Trained on {trained['slices']} slices of {trained['pieces']} pieces by "
+             f"{trained['composers']} composers, "
+             + ("rendered scores only." if fonts and len(fonts) == len(trained.get("soundfonts", {}))
+                else "some of them recordings.")]
+    for period in period_model.classes:
+        found = trained["periods"].get(period, {})
+        lines.append(f"  {period}: {found.get('slices', 0)} slices, {found.get('pieces', 0)} "
+                     f"pieces, {found.get('composers', 0)} composers")
+    if trained.get("ensembles"):
+        lines.append("Ensembles: " + ", ".join(f"{k} {v}" for k, v in trained["ensembles"].items()))
+    if fonts:
+        lines.append("Soundfonts: " + ", ".join(f"{k} {v}" for k, v in fonts.items()))
+    return lines

@@ -109,3 +109,23 @@ def instrument_stores(small_corpus, tmp_path_factory):
     for name, audio in (("piano", small_corpus), ("strings", strings)):
         convert_folder(audio, root / f"spectrograms-{name}", jobs=1, progress=False)
     return root
+
+
+#: Notebook 08 and the protocols on tiny settings: seconds per model.
+TINY_RECIPE = {"steps": 30, "batch_size": 16, "input_size": 32, "seed": 0}
+
+
+@pytest.fixture(scope="session")
+def mixed_corpus(tmp_path_factory):
+    """A real corpus with every cross-domain protocol to hold out: three periods, each in two
+    textures or soundfonts, from both sources (12 s of each work; about 30 s to build)."""
+    from cclib.corpus import build_corpus
+    from cclib.store import convert_folder
+
+    root = tmp_path_factory.mktemp("mixed")
+    summary = build_corpus(root / "audio", max_works=3, max_seconds=12, jobs=2, progress=False,
+                           composers=["Bach", "Monteverdi", "Haydn", "Mozart", "Schubert",
+                                      "Brahms"])
+    assert summary.failed == 0
+    convert_folder(root / "audio", root / "store", jobs=2, progress=False)
+    return root

@@ -1,8 +1,10 @@
-"""The default corpus: work selection, instruments, repeats, real FluidSynth rendering."""
+"""The default corpus: work selection from both sources, soundfonts, instruments, repeats,
+real FluidSynth rendering."""
 
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 from music21 import bar, instrument, note, stream
@@ -10,8 +12,10 @@ from music21.midi import (ChannelVoiceMessages, DeltaTime, MetaEvents, MidiEvent
                           MidiTrack)
 
 from cclib.corpus import (CORPUS_COMPOSERS, CorpusError, _release_notes_at_end, build_corpus,
-                          find_soundfont, list_works, load_score, render_midi, set_instrument,
-                          write_midi)
+                          find_soundfont, find_soundfonts, list_works, load_score, render_midi,
+                          set_instrument, soundfont_name, write_midi)
+from cclib.periods import load_periods
+from cclib.scores import ENSEMBLES, all_scores, openscore_midi, score_ensemble
 
 
 def midi_programs(path) -> set:
@@ -35,10 +39,64 @@ def test_selection_is_reproducible_and_numbers_are_stable():
 
 
 def test_every_corpus_folder_gives_works_and_singletons_are_kept():
-    works = list_works(max_works=1)
+    works = list_works(max_works=1, sources=["music21"])
     assert {w.composer for w in works} == set(CORPUS_COMPOSERS.values())
     assert not any(w.source.endswith(".rntxt") for w in list_works(max_works=None,
                                                                   composers=["Monteverdi"]))
+
+
+def test_openscore_brings_songs_and_quartets_of_every_period_since_the_classical():
+    scores = all_scores(["openscore"])
+    assert len(scores) == 1459
+    assert {s.ensemble for s in scores} == {"voice and piano", "string quartet"}
+    table = load_periods()
+    periods = {table.period_of(s.composer) for s in scores}
+    assert periods == {"classical", "romantic", "impressionist", "20thcentury"}
+    assert {table.period_of(s.composer) for s in scores if s.ensemble == "string quartet"} == \
+        {"classical", "romantic", "impressionist", "20thcentury"}
+    # Josephine Lang is not the 21st-century David Lang of periods/21stcentury.txt
+    assert table.period_of(next(s.composer for s in scores if "Lang" in s.composer)) == "romantic"
+    assert openscore_midi(scores[0].path)[:4] == b"MThd"
+
+
+def test_a_work_in_both_sources_is_taken_once_with_its_movements_in_one_group():
+    both = all_scores()
+    music21_groups = {s.group for s in both if s.origin == "music21"}
+    assert "Beethoven op18" not in music21_groups  # Op. 18 comes from OpenScore only
+    assert any(s.group == "Beethoven op18" for s in both if s.origin == "openscore")
+    alone = [s for s in all_scores(["music21"]) if s.path.startswith("mozart/k156/")]
+    assert len(alone) == 4 and len({s.group for s in alone}) == 1  # four movements, one work
+    masses = {s.group for s in all_scores(["music21"]) if "Agnus_I_34" in s.path or
+              "Kyrie_34" in s.path}
+    assert masses == {"Palestrina mass 34"}
+
+
+def test_each_work_gets_a_seeded_soundfont_that_a_cap_does_not_change():
+    fonts = ("TimGM6mb", "MuseScore_General_Lite")
+    small = list_works(max_works=4, composers=["Brahms", "Bach"], soundfonts=fonts)
+    large = list_works(max_works=8, composers=["Brahms", "Bach"], soundfonts=fonts)
+    chosen = {w.name: w.soundfont for w in large}
+    assert all(chosen[w.name] == w.soundfont for w in small)
+    assert {w.soundfont for w in large} == set(fonts)
+    assert [w.soundfont for w in list_works(max_works=8, composers=["Brahms"], soundfonts=fonts,
+                                            seed=1)] != [w.soundfont for w in large[8:]]
+
+
+def test_the_evaluation_soundfont_is_used_only_when_named(monkeypatch):
+    monkeypatch.delenv("CCLIB_SOUNDFONT", raising=False)
+    found = [soundfont_name(p) for p in find_soundfonts()]
+    assert "FluidR3_GM" not in found and found[0] == "TimGM6mb"
+    with pytest.raises(CorpusError, match="--soundfonts: 'NoSuchFont' is not installed"):
+        find_soundfonts(["NoSuchFont"])
+
+
+def test_ensembles_come_from_the_parts_of_the_score():
+    assert score_ensemble(load_score("bach/bwv66.6")) == "voices"
+    assert score_ensemble(load_score("mozart/k156/movement2.mxl")) == "string quartet"
+    assert score_ensemble(load_score("schumann_robert/opus48no2.mxl")) == "voice and piano"
+    assert score_ensemble(load_score("schoenberg/opus19/movement2.mxl")) == "keyboard"
+    assert score_ensemble(load_score("webern/webern_dormi_jesu_op_16_no_2.mxl")) == "other"
+    assert set(ENSEMBLES) >= {"voices", "keyboard", "string quartet", "voice and piano"}
 
 
 @pytest.mark.parametrize("choice, programs", [("piano", {0}), ("strings", {48})])
@@ -108,6 +166,50 @@ def hanging_note_midi(path, *, release: bool) -> None:
     midi.close()
 
 
+def test_the_library_renders_what_the_fluidsynth_command_renders(tmp_path):
+    import subprocess
+
+    score = load_score("bach/bwv66.6")
+    write_midi(score, tmp_path / "x.mid")
+    soundfont = find_soundfont()
+    render_midi(tmp_path / "x.mid", tmp_path / "library.wav", soundfont=soundfont)
+    subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", "22050",
+                    "-F", str(tmp_path / "command.wav"), str(soundfont), str(tmp_path / "x.mid")],
+                   check=True, capture_output=True)
+    library, _ = sf.read(tmp_path / "library.wav", dtype="int16")
+    command, _ = sf.read(tmp_path / "command.wav", dtype="int16")
+    assert library.shape == command.shape and np.abs(library - command).max() <= 1
+    render_midi(tmp_path / "x.mid", tmp_path / "again.wav", soundfont=soundfont, max_seconds=4)
+    again, _ = sf.read(tmp_path / "again.wav", dtype="int16")
+    np.testing.assert_array_equal(again, library[:len(again)])  # the same opening, cut at 4 s
+    assert abs(len(again) / 22050 - 4) < 0.01
+
+
+def test_one_program_replaces_every_program_change_while_rendering(tmp_path):
+    hanging_note_midi(tmp_path / "strings.mid", release=True)  # a strings (48) note
+    strings_as_piano = tmp_path / "strings.mid"
+    midi = MidiFile()
+    midi.open(str(strings_as_piano))
+    midi.read()
+    midi.close()
+    for track in midi.tracks:
+        for event in track.events:
+            if event.type == ChannelVoiceMessages.PROGRAM_CHANGE:
+                event.data = 0
+    midi.open(str(tmp_path / "piano.mid"), "wb")
+    midi.write()
+    midi.close()
+    soundfont = find_soundfont()
+    render_midi(tmp_path / "strings.mid", tmp_path / "forced.wav", soundfont=soundfont,
+                instrument="piano")
+    render_midi(tmp_path / "piano.mid", tmp_path / "piano.wav", soundfont=soundfont)
+    render_midi(tmp_path / "strings.mid", tmp_path / "strings.wav", soundfont=soundfont)
+    forced, piano, strings = (sf.read(tmp_path / f"{n}.wav")[0] for n in ("forced", "piano",
+                                                                          "strings"))
+    np.testing.assert_array_equal(forced, piano)
+    assert forced.shape != strings.shape or np.abs(forced - strings).max() > 0.01
+
+
 def test_a_note_left_on_is_released_at_the_end_so_strings_stop(tmp_path):
     hanging_note_midi(tmp_path / "fixed.mid", release=True)
     render_midi(tmp_path / "fixed.mid", tmp_path / "fixed.wav", soundfont=find_soundfont(),
@@ -134,9 +236,27 @@ def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
         "corpus.json"]
     again = build_corpus(out, max_works=2, composers=["Bach"], jobs=1, progress=False)
     assert (again.rendered, again.already_done) == (0, 2)
-    assert json.loads((out / "corpus.json").read_text())["instrument"] == "piano"
-    with pytest.raises(CorpusError, match="choose another --out"):
+    settings = json.loads((out / "corpus.json").read_text())
+    assert settings["instrument"] == "piano" and settings["max_seconds"] == 180.0
+    table = pd.read_csv(out / "corpus.csv", keep_default_na=False)
+    assert table.columns.tolist() == ["file", "composer", "work", "source", "title", "ensemble",
+                                      "soundfont", "instrument", "seconds"]
+    assert set(table.ensemble) == {"voices"} and table.source.str.startswith("music21:bach/").all()
+    with pytest.raises(CorpusError, match="instrument: 'piano' there, 'strings' asked"):
         build_corpus(out, max_works=2, composers=["Bach"], instrument="strings", progress=False)
+
+
+def test_openscore_works_render_their_opening_through_their_soundfont(tmp_path):
+    out = tmp_path / "audio"
+    summary = build_corpus(out, max_works=2, composers=["Ravel", "Satie"], max_seconds=6,
+                           jobs=1, progress=False)
+    assert (summary.rendered, summary.failed) == (3, 0)  # Ravel wrote one quartet here
+    table = pd.read_csv(out / "corpus.csv", keep_default_na=False).set_index("file")
+    assert table.loc["Ravel_1.wav", "ensemble"] == "string quartet"
+    assert table.loc["Satie_1.wav", "ensemble"] == "voice and piano"
+    assert set(table.soundfont) <= {"TimGM6mb", "MuseScore_General_Lite"}
+    for name in table.index:
+        assert abs(sf.info(out / name).duration - 6) < 0.05
 
 
 @pytest.mark.slow

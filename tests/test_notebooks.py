@@ -122,3 +122,19 @@ def test_07_period_relationships(trial_runs, instrument_stores, tmp_path, monkey
                       for cell in notebook.cells for output in cell.get("outputs", []))
     assert "4 trials" in printed and "instrument stores: piano, strings" in printed
     assert "tested on" in printed and (out / "instrumentation" / "model-piano").is_dir()
+
+
+def test_08_does_it_hear_the_period(mixed_corpus, tmp_path, data_dir):
+    out = tmp_path / "generalization"
+    notebook = run_notebook("08_does_it_hear_the_period.ipynb", tmp_path,
+                            spectrograms=str(mixed_corpus / "store"),
+                            baseline_spectrograms=str(mixed_corpus / "store"), steps=30,
+                            per_composer=20, input_size=32, min_pieces=2, out=str(out),
+                            protocols="within,soundfont: TimGM6mb,texture: string quartet")
+    assert (out / "08_protocols.png").stat().st_size > 10_000
+    printed = "".join(output.get("text", "") for cell in notebook.cells
+                      for output in cell.get("outputs", []))
+    for protocol in ("within", "soundfont: TimGM6mb", "texture: string quartet"):
+        assert f"{protocol}: project MobileNet" in printed
+    assert "Test pieces flagged out of domain" in printed
+    assert "Periods heard in one texture only: baroque" in printed

@@ -175,7 +175,7 @@ def test_requested_periods_without_data_are_named_not_made_classes():
 @pytest.mark.parametrize("kwargs, message", [
     ({"fractions": (0.7, 0.2, 0.2)}, "sum to 1.1"),
     ({"fractions": (0.9, 0.0, 0.1)}, "training and test"),
-    ({"split": "random"}, "choose one of"),
+    ({"split": "random"}, "is not one of slice, piece, composer"),
     ({"periods": ["medieval"]}, "no period has data"),
 ])
 def test_bad_requests_are_refused(kwargs, message):

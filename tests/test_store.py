@@ -30,8 +30,11 @@ def test_converts_a_folder_into_slices_and_manifest(audio_folder, tmp_path):
     # 10 + 9 + 8 + 10 + 7 seconds → 3 + 3 + 2 + 3 + 2 slices
     assert (summary.converted, summary.skipped, summary.slices_written) == (5, 0, 13)
     manifest = read_manifest(store)
-    assert list(manifest.columns[:7]) == ["slice_id", "piece", "composer", "period", "index",
-                                          "start_s", "path"]
+    assert list(manifest.columns[:9]) == ["slice_id", "piece", "composer", "period", "work",
+                                          "ensemble", "soundfont", "index", "start_s"]
+    # a folder of recordings: every piece its own work, of unknown ensemble, no soundfont
+    assert (manifest.work == manifest.composer + " " + manifest.piece).all()
+    assert set(manifest.ensemble) == {"unknown"} and set(manifest.soundfont) == {""}
     bach1 = manifest[manifest.piece == "Bach_1"]
     assert bach1.slice_id.tolist() == ["Bach_1_1", "Bach_1_2", "Bach_1_3"]
     assert bach1.start_s.tolist() == [0.0, 3.0, 6.0]
@@ -154,7 +157,7 @@ def test_cli_exit_status_and_summary(tmp_path, audio_folder):
 
 def test_other_parameters_refuse_an_existing_store(audio_folder, tmp_path):
     convert_folder(audio_folder, tmp_path / "store", jobs=1, progress=False)
-    with pytest.raises(StoreError, match="kind='mel'"):
+    with pytest.raises(StoreError, match="front_end.kind: 'mel' there, 'linear' asked"):
         convert_folder(audio_folder, tmp_path / "store", front_end=FrontEnd(kind="linear"),
                        jobs=1, progress=False)
 
@@ -206,3 +209,43 @@ def test_the_spectrogram_stage_never_imports_tensorflow():
     probe = ("import sys, cclib, cclib.cli, cclib.store, cclib.corpus, cclib.plots; "
              "sys.exit(1 if {'tensorflow', 'keras'} & set(sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", probe]).returncode == 0
+
+
+def test_a_rendered_corpus_lends_its_work_groups_ensembles_and_soundfonts(audio_folder, tmp_path):
+    from cclib.fileio import write_csv
+
+    write_csv(audio_folder / "corpus.csv", ("file", "work", "ensemble", "soundfont"), [
+        {"file": "Bach_1.wav", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "TimGM6mb"},
+        {"file": "Bach_2.flac", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "X"}])
+    convert_folder(audio_folder, tmp_path / "store", jobs=1, progress=False)
+    manifest = read_manifest(tmp_path / "store").drop_duplicates("piece").set_index("piece")
+    assert manifest.loc[["Bach_1", "Bach_2"], "work"].tolist() == ["Bach bwv1", "Bach bwv1"]
+    assert manifest.loc["Bach_2", ["ensemble", "soundfont"]].tolist() == ["voices", "X"]
+    assert manifest.loc["Mozart_1", "ensemble"] == "unknown"
+
+
+def test_a_store_from_before_work_groups_is_upgraded_by_running_again(audio_folder, tmp_path):
+    store = tmp_path / "store"
+    convert_folder(audio_folder, store, jobs=1, progress=False)
+    for piece_csv in (store / "slices").glob("*.csv"):  # as an older cclib wrote them
+        old = pd.read_csv(piece_csv).drop(columns=["work", "ensemble", "soundfont", "digest"])
+        old.to_csv(piece_csv, index=False)
+    old = pd.read_csv(store / "manifest.csv").drop(columns=["work", "ensemble", "soundfont",
+                                                           "digest"])
+    old.to_csv(store / "manifest.csv", index=False)
+    with pytest.raises(StoreError, match="written by an older cclib.*run cclib spectrograms"):
+        read_manifest(store)
+    again = convert_folder(audio_folder, store, jobs=1, progress=False)
+    assert (again.converted, again.already_done) == (5, 0)
+    assert "work" in read_manifest(store).columns
+
+
+def test_a_truncated_array_is_converted_again_not_reported_done(audio_folder, tmp_path):
+    store = tmp_path / "store"
+    convert_folder(audio_folder, store, jobs=1, progress=False)
+    before = folder_digest(store)
+    array = store / "slices" / "Bach_1.npy"
+    array.write_bytes(array.read_bytes()[:1000])
+    again = convert_folder(audio_folder, store, jobs=1, progress=False)
+    assert (again.converted, again.already_done) == (1, 4)
+    assert folder_digest(store) == before

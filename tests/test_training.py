@@ -16,7 +16,7 @@ from cclib.fileio import write_csv, write_json  # noqa: E402
 from cclib.evaluation import confusion_matrix  # noqa: E402
 from cclib.sampling import make_dataset, read_dataset, write_dataset  # noqa: E402
 from cclib.spectrogram import FrontEnd  # noqa: E402
-from cclib.store import MANIFEST_FIELDS  # noqa: E402
+from cclib.store import MANIFEST_FIELDS, StoreError, file_digest  # noqa: E402
 from cclib.training import TrainConfig, train_model  # noqa: E402
 
 PERIODS = {"baroque": ("Bach", "Handel"), "romantic": ("Chopin", "Liszt")}
@@ -49,9 +49,12 @@ def dataset_dir(tmp_path_factory):
                 bands = slice(10, 40) if period == "baroque" else slice(80, 110)
                 slices[:, bands, :] += 50
                 np.save(store / "slices" / f"{piece}.npy", slices.astype(np.float16))
+                digest = file_digest(store / "slices" / f"{piece}.npy")
                 rows += [{"slice_id": f"{piece}_{i + 1}", "piece": piece, "composer": composer,
-                          "period": period, "index": i, "start_s": 3.0 * i,
-                          "path": f"slices/{piece}.npy", "row": i, "source": ""} for i in range(8)]
+                          "period": period, "work": piece, "ensemble": "unknown",
+                          "soundfont": "", "index": i, "start_s": 3.0 * i,
+                          "path": f"slices/{piece}.npy", "row": i, "digest": digest,
+                          "source": ""} for i in range(8)]
     write_csv(store / "manifest.csv", MANIFEST_FIELDS, rows)
     dataset, summary = make_dataset(pd.DataFrame(rows), method="all", split="piece", seed=0)
     write_dataset(dataset, summary, store, root / "dataset")
@@ -68,10 +71,12 @@ def trained(dataset_dir, tmp_path_factory):
 
 def test_training_writes_the_model_folder(trained):
     out, metrics, _ = trained
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv",
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "domain.npz", "history.csv",
                                                      "metrics.json", "model.keras"]
     config = json.loads((out / "config.json").read_text())
     assert config["classes"] == ["baroque", "romantic"]
+    assert config["trained_on"]["periods"]["baroque"]["composers"] == 2
+    assert 0.25 <= config["temperature"] <= 20 and config["out_of_domain_threshold"] > 0
     assert config["front_end"] == FrontEnd().to_dict()
     assert config["train"]["seed"] == 7 and config["train"]["weights"] == "imagenet"
     history = pd.read_csv(out / "history.csv")
@@ -100,20 +105,58 @@ def test_same_seed_same_numbers(trained, dataset_dir, tmp_path):
                                   pd.read_csv(tmp_path / "again" / "history.csv"))
 
 
-def test_bottlenecks_are_cached_once_per_piece_and_shared_by_trials(trained, dataset_dir,
+def test_bottlenecks_are_cached_once_per_array_and_shared_by_trials(trained, dataset_dir,
                                                                    tmp_path):
     _, _, cache = trained
     other_seed = TrainConfig(**{**TINY.__dict__, "seed": 8})
     train_model(dataset_dir, tmp_path / "seed8", other_seed, cache_root=cache)
-    (key,) = [p for p in cache.glob("*/*")]  # one cache for both seeds: <network>/<store>
-    assert key.name.startswith("store-")
-    (key / ".Bach_1.npy.tmp-99999").write_bytes(b"half an array")  # what a killed run leaves
+    (key,) = [p for p in cache.iterdir()]  # one cache for both seeds: one network
+    rows = read_dataset(dataset_dir)
+    plain = [p for p in key.glob("*.npy") if ".aug-" not in p.name]
+    assert sorted(p.stem for p in plain) == sorted(rows["digest"].unique())
+    (key / ".0123456789abcdef.npy.tmp-99999").write_bytes(b"half an array")  # a killed run's
     train_model(dataset_dir, tmp_path / "resumed", other_seed, cache_root=cache)
     assert json.loads((tmp_path / "resumed" / "metrics.json").read_text())["test"] == \
         json.loads((tmp_path / "seed8" / "metrics.json").read_text())["test"]
-    assert len(list(key.glob("*.npy"))) == 12
     assert not list(key.glob(".*"))
-    assert np.load(next(key.glob("*.npy"))).shape == (8, 1280)
+    assert np.load(plain[0]).shape == (8, 1280)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "nan", "shape"])
+def test_a_bad_cache_entry_is_named_and_computed_again(trained, dataset_dir, tmp_path, capfd,
+                                                       damage):
+    out, metrics, cache = trained
+    (key,) = [p for p in cache.iterdir()]
+    entry = sorted(p for p in key.glob("*.npy") if ".aug-" not in p.name)[0]
+    good = np.load(entry)
+    if damage == "truncate":
+        entry.write_bytes(entry.read_bytes()[:200])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x93NUMPY garbage" * 10)
+    elif damage == "nan":
+        bad = good.copy()
+        bad[0, :5] = np.nan
+        np.save(entry, bad)
+    else:
+        np.save(entry, good[:, :100])
+    again = train_model(dataset_dir, tmp_path / "again", TINY, cache_root=cache)
+    assert again["test"] == metrics["test"]  # the same model as with a good cache
+    assert f"bottleneck cache: {entry}" in capfd.readouterr().err
+    np.testing.assert_array_equal(np.load(entry), good)
+
+
+def test_a_store_array_changed_behind_the_manifest_is_refused(dataset_dir, tmp_path):
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(json.loads((dataset_dir / "summary.json").read_text())["store"], store)
+    manifest = pd.read_csv(store / "manifest.csv", keep_default_na=False)
+    dataset, summary = make_dataset(manifest, method="all", split="piece", seed=0)
+    write_dataset(dataset, summary, store, tmp_path / "dataset")
+    array = np.load(store / "slices" / "Bach_1.npy")
+    np.save(store / "slices" / "Bach_1.npy", array + 1)  # rebuilt from other audio
+    with pytest.raises(StoreError, match="Bach_1.npy: changed since its manifest was written"):
+        train_model(tmp_path / "dataset", tmp_path / "model", TINY, cache_root=tmp_path / "cache")
 
 
 def test_saved_model_reproduces_the_reported_test_results(trained, dataset_dir):
@@ -140,9 +183,10 @@ def test_classify_prints_the_study_lines(trained, dataset_dir):
     one = run_cli("classify", out, f"{store}/slices/Chopin_2.npy#3")
     assert one.returncode == 0, one.stderr
     lines = one.stdout.strip().splitlines()
-    assert re.fullmatch(r"romantic \(score=0\.\d{5}\)", lines[0])
+    assert re.fullmatch(r"romantic \(score=[01]\.\d{5}\)", lines[0])
     assert re.fullmatch(r"baroque \(score=0\.\d{5}\)", lines[1])
     assert re.fullmatch(r"Evaluation time \(1-slice\): \d+\.\d{3}s", lines[2])
+    assert re.fullmatch(r"Out of domain: \d+\.\d\d \(threshold \d+\.\d\d\): .*", lines[3])
 
     several = run_cli("classify", out, f"{store}/slices/Bach_1.npy#0", "missing.wav",
                       f"{store}/slices/Liszt_1.npy#1", "--top", "1")
@@ -150,6 +194,7 @@ def test_classify_prints_the_study_lines(trained, dataset_dir):
     assert several.stdout.count("== ") == 2 and "skipped missing.wav" in several.stderr
     as_json = json.loads(run_cli("classify", out, f"{store}/slices/Bach_1.npy#0", "--json").stdout)
     assert as_json[0]["scores"][0]["period"] == "baroque"
+    assert as_json[0]["out_of_domain"] > 0 and as_json[0]["out_of_domain_threshold"] > 0
 
 
 def test_classify_fails_clearly(trained, tmp_path):
@@ -185,3 +230,32 @@ def test_keras_own_weights_load_or_fail_in_one_clear_line():
         assert "use --weights imagenet" in str(error) and "\n" not in str(error)
     else:
         assert tuple(base.output.shape) == (None, 1280)
+
+
+def test_an_erased_nuisance_is_folded_into_the_saved_head(dataset_dir, tmp_path):
+    config = TrainConfig(**{**TINY.__dict__, "erase": ("composer",)})
+    metrics = train_model(dataset_dir, tmp_path / "erased", config, cache_root=tmp_path / "cache")
+    period_model = load_period_model(tmp_path / "erased")
+    rows = read_dataset(dataset_dir)
+    test = rows[rows.split == "test"]
+    slices = np.stack([np.load(p)[r] for p, r in zip(test.path, test.row)]).astype(np.float32)
+    truth = test.period.map({"baroque": 0, "romantic": 1}).to_numpy()
+    matrix = confusion_matrix(truth, period_model.predict(slices).argmax(axis=1), 2)
+    assert matrix.tolist() == metrics["test"]["mobilenet"]["confusion_matrix"]
+    assert json.loads((tmp_path / "erased" / "config.json").read_text())["train"]["erase"] == [
+        "composer"]
+
+
+def test_augmented_copies_add_training_examples_from_their_own_cache(dataset_dir, tmp_path):
+    config = TINY  # the project's recipe: two augmented copies of every training slice
+    metrics = train_model(dataset_dir, tmp_path / "augmented", config,
+                          cache_root=tmp_path / "cache")
+    (key,) = list((tmp_path / "cache").iterdir())
+    augmented = sorted(key.glob("*.aug-*.npy"))
+    rows = read_dataset(dataset_dir)
+    assert len(augmented) == rows[rows.split == "train"]["digest"].nunique()
+    copies = np.load(augmented[0])
+    assert copies.shape == (2, 8, 1280)
+    trained_rows = np.isfinite(copies[0, :, 0])
+    assert trained_rows.any()  # computed for the training rows only
+    assert metrics["recipe"]["augment"] == 2

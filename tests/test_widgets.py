@@ -40,7 +40,7 @@ def test_choosing_a_piece_classifies_every_slice_and_shows_the_first(demo, perio
     assert sorted(demo.piece.options) == ["Bach_1.wav", "Bach_2.wav", "Palestrina_1.wav",
                                           "Palestrina_2.wav"]
     demo.piece.value = "Bach_1.wav"
-    slices, _ = audio_slices(small_corpus / "Bach_1.wav", period_model.front_end)
+    slices = audio_slices(small_corpus / "Bach_1.wav", period_model.front_end).slices
     expected = period_model.predict(slices)
     np.testing.assert_allclose(demo.listening.probabilities, expected, atol=1e-5)
     assert demo.position.max == len(slices) - 1 and demo.position.value == 0
@@ -50,6 +50,9 @@ def test_choosing_a_piece_classifies_every_slice_and_shows_the_first(demo, perio
     assert [share for _, share in shown] == sorted((share for _, share in shown), reverse=True)
     verdict = period_model.classes[int(np.argmax(expected.mean(axis=0)))]
     assert f"<b>{verdict}</b>" in demo.verdict.value and "baroque" in demo.verdict.value
+    lead = sorted(expected.mean(axis=0))[-1] - sorted(expected.mean(axis=0))[-2]
+    assert f"Lead over the next period: {100 * lead:.1f} points" in demo.verdict.value
+    assert "out-of-domain score" in demo.verdict.value
     y, sr = decoded(demo.player.value)
     assert sr == period_model.front_end.sr and len(y) == 3 * sr
     assert demo.image.value[:8] == b"\x89PNG\r\n\x1a\n"
@@ -71,7 +74,8 @@ def test_moving_the_slider_shows_that_slice(demo, period_model):
     assert demo.bars.value == bars_html(period_model.classes, probabilities[k])
     assert demo.bars.value != before
     y, sr = decoded(demo.player.value)
-    expected = slice_audio(demo.listening.y, k, sr=sr, seconds=3.0)
+    index = int(demo.listening.index[k])  # the slider runs over the slices the model hears
+    expected = slice_audio(demo.listening.y, index, sr=sr, seconds=3.0)
     np.testing.assert_allclose(y, expected, atol=1 / 2**15 + 1e-6)
 
 
@@ -86,7 +90,7 @@ def test_an_upload_is_classified_and_a_bad_one_leaves_one_line_and_the_demo_usab
     demo.upload.value = (upload_item("my recording.wav", content),)
     assert demo.listening.name == "my recording.wav"
     assert demo.upload.value == ()  # emptied, so the same file can be uploaded again
-    slices, _ = audio_slices(small_corpus / "Palestrina_2.wav", period_model.front_end)
+    slices = audio_slices(small_corpus / "Palestrina_2.wav", period_model.front_end).slices
     np.testing.assert_allclose(demo.listening.probabilities, period_model.predict(slices),
                                atol=1e-5)
     good_bars = demo.bars.value
@@ -100,3 +104,18 @@ def test_an_upload_is_classified_and_a_bad_one_leaves_one_line_and_the_demo_usab
     assert demo.bars.value == bars_html(period_model.classes, demo.listening.probabilities[1])
     demo.piece.value = "Bach_2.wav"
     assert demo.message.value == "" and demo.listening.name == "Bach_2.wav"
+
+
+def test_music_unlike_the_training_music_is_flagged_and_silence_is_never_judged(
+        demo, period_model):
+    from cclib.widgets import analyse_audio
+
+    sr = period_model.front_end.sr
+    rng = np.random.default_rng(0)
+    noise = (0.3 * rng.standard_normal(12 * sr)).astype(np.float32)  # no music at all
+    noise[3 * sr:6 * sr] = 0.0  # ... and a silent slice, which the model never hears
+    listening = analyse_audio(period_model, noise, "noise.wav")
+    assert listening.index.tolist() == [0, 2, 3]
+    assert listening.out_of_domain > period_model.domain.threshold
+    demo._show(listening)
+    assert "unlike the music the model was trained on" in demo.verdict.value

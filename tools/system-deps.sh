@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Make sure FluidSynth and a General MIDI soundfont are installed.
+# Make sure FluidSynth and the training soundfonts are installed: TimGM6mb
+# (timgm6mb-soundfont) and MuseScore_General_Lite (musescore-general-soundfont-small).
 # Installs them with apt-get when missing and allowed (root or sudo);
 # otherwise stops with one line naming the install command for each platform.
+# With one training soundfont only (macOS, conda), the corpus is rendered with it.
+# FluidR3_GM (fluid-soundfont-gm) is the evaluation soundfont: never used for
+# training; `make generalization` installs it to test on.
 # Also installs Debian's Chromium for the browser test where apt-get can; without
 # it that one test is skipped, so a failure here never stops anything.
 set -euo pipefail
@@ -20,25 +24,43 @@ if [ ! -x /usr/bin/chromium ] && [ "$sudo" != "none" ]; then
 fi
 
 have_soundfont() {
-  [ -n "${CCLIB_SOUNDFONT:-}" ] && [ -f "$CCLIB_SOUNDFONT" ] && return 0
-  for f in /usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf2/FluidR3_GM.sf2 \
-           /usr/share/sounds/sf2/default-GM.sf2 /usr/share/soundfonts/default.sf2 \
+  [ -n "${CCLIB_SOUNDFONT:-}" ] && return 0
+  for f in /usr/share/sounds/sf2/TimGM6mb.sf2 /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 \
            /opt/homebrew/share/soundfonts/default.sf2 /usr/local/share/soundfonts/default.sf2 \
-           "${CONDA_PREFIX:-/nonexistent}/share/soundfonts/default.sf2"; do
+           "${CONDA_PREFIX:-/nonexistent}/share/soundfonts/TimGM6mb.sf2"; do
     [ -f "$f" ] && return 0
   done
   return 1
 }
 
-if command -v fluidsynth >/dev/null 2>&1 && have_soundfont; then
+if [ "${1:-}" = "--evaluation" ]; then
+  [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && exit 0
+  [ "$sudo" = "none" ] && { echo "the evaluation soundfont is missing: apt-get install fluid-soundfont-gm" >&2; exit 1; }
+  echo "Installing the evaluation soundfont FluidR3_GM with apt-get..."
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      --no-install-recommends fluid-soundfont-gm >/dev/null; }
+  exit $?
+fi
+
+missing=()
+command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
+[ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ] || missing+=(timgm6mb-soundfont)
+[ -f /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 ] || missing+=(musescore-general-soundfont-small)
+
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
 if [ "$sudo" != "none" ]; then
-  echo "Installing FluidSynth and the TimGM6mb soundfont with apt-get..."
+  echo "Installing ${missing[*]} with apt-get..."
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    fluidsynth timgm6mb-soundfont >/dev/null
+    "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+if command -v fluidsynth >/dev/null 2>&1 && have_soundfont; then
+  echo "note: rendering the corpus with one soundfont only (MuseScore_General_Lite or TimGM6mb missing)" >&2
   exit 0
 fi
 

@@ -1,0 +1,347 @@
+"""Does the model hear the period, or the corpus? Cross-domain protocols on the project's own data.
+
+A test split of unseen pieces by composers the model trained on says little
+about music it has never heard. Each protocol here holds out something a
+model could lean on instead of the period, trains without it, and tests
+on it:
+
+``within``
+    Unseen pieces (whole work groups) of the same corpus: the usual figure.
+``composer``
+    Unseen composers: training and test composers are disjoint.
+``soundfont``
+    An unseen soundfont: train on the works rendered through the other
+    training soundfonts, test on the works rendered through this one.
+``texture``
+    An unseen texture: train without, say, the string quartets, test on them.
+
+A :class:`Recipe` is what is trained: which slice store, how it is sampled,
+and the :class:`~cclib.training.TrainConfig`. Every recipe of one protocol
+and seed is tested on the same test slices, so their numbers compare; a
+recipe trained on another store (the study's corpus as it was) leaves out
+of training every work group and composer that the test holds.
+
+Scores are piece-level balanced accuracy over the periods in the test
+split: a period the model does not know counts as missed.
+
+Notebook: notebooks/08_does_it_hear_the_period.ipynb
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cclib.evaluation import scores
+from cclib.sampling import SamplingError, make_dataset, make_training_set, write_dataset
+from cclib.store import read_manifest
+
+#: Textures held out by the texture protocol, where the corpus has them.
+TEXTURES = ("voices", "keyboard", "string quartet", "voice and piano")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One way of holding music out of training.
+
+    Attributes
+    ----------
+    kind : {"within", "composer", "soundfont", "texture"}
+    held_out : str
+        The soundfont or texture held out ("" for within and composer).
+    """
+
+    kind: str
+    held_out: str = ""
+
+    @property
+    def name(self) -> str:
+        """``within``, ``composer``, ``soundfont: TimGM6mb``, ``texture: string quartet``."""
+        return f"{self.kind}: {self.held_out}" if self.held_out else self.kind
+
+    def sampling(self) -> dict:
+        """The :func:`cclib.sampling.make_dataset` arguments that make its split."""
+        if self.kind == "within":
+            return {"split": "piece"}
+        if self.kind == "composer":
+            return {"split": "composer"}
+        column = "soundfont" if self.kind == "soundfont" else "ensemble"
+        return {"split": "piece", "hold_out": (column, self.held_out)}
+
+
+def list_protocols(manifest: pd.DataFrame, *, min_pieces: int = 6) -> list[Protocol]:
+    """The protocols a store allows: within, composer, each soundfont and texture with data.
+
+    A soundfont or texture is held out only when the store has at least
+    ``min_pieces`` pieces of it in periods that are also heard outside it
+    (a period heard only in the held-out texture cannot be learnt, so it
+    cannot be tested).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"piece": [f"p{i}" for i in range(12)], "soundfont": ["A", "B"] * 6,
+    ...                   "ensemble": ["voices"] * 12, "period": ["baroque"] * 12})
+    >>> [p.name for p in list_protocols(m)]
+    ['within', 'composer', 'soundfont: A', 'soundfont: B']
+    """
+    found = [Protocol("within"), Protocol("composer")]
+    pieces = manifest.drop_duplicates("piece")
+    for kind, column, values in (("soundfont", "soundfont", None), ("texture", "ensemble", TEXTURES)):
+        if column not in pieces.columns:
+            continue
+        counts = pieces[column][pieces[column] != ""].value_counts()
+        for value in sorted(counts.index) if values is None else values:
+            inside = pieces[column] == value
+            testable = inside & pieces["period"].isin(set(pieces.loc[~inside, "period"]))
+            if testable.sum() >= min_pieces:
+                found.append(Protocol(kind, value))
+    return found
+
+
+@dataclass
+class Recipe:
+    """What a protocol trains: a store, its sampling, and the training configuration.
+
+    Attributes
+    ----------
+    name : str
+    config : cclib.training.TrainConfig
+    store : path or None
+        Train on this slice store instead of the protocol's (None: the same).
+    method : str
+        ``per-composer`` (the study's "100 spectrograms") or ``all``.
+    per_composer : int
+    max_ensemble_share : float or None
+        See :func:`cclib.sampling.balance_ensembles`.
+    """
+
+    name: str
+    config: object
+    store: str | Path | None = None
+    method: str = "per-composer"
+    per_composer: int = 100
+    max_ensemble_share: float | None = None
+    options: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "store": str(self.store) if self.store else None,
+                "method": self.method, "per_composer": self.per_composer,
+                "max_ensemble_share": self.max_ensemble_share, "train": asdict(self.config)}
+
+
+def protocol_dataset(manifest: pd.DataFrame, protocol: Protocol, recipe: Recipe, *, seed: int):
+    """The protocol's dataset for one seed, drawn as the recipe draws (before any balancing)."""
+    return make_dataset(manifest, method=recipe.method, per_composer=recipe.per_composer,
+                        seed=seed, **protocol.sampling())
+
+
+def rebalanced(dataset: pd.DataFrame, summary: dict, recipe: Recipe, *, seed: int):
+    """A protocol dataset with the recipe's ensemble balance applied to its training split."""
+    from cclib.sampling import balance_ensembles, ensemble_mix
+
+    if recipe.max_ensemble_share is None:
+        return dataset, summary
+    rng = np.random.default_rng([seed, 7])
+    balanced = balance_ensembles(dataset, recipe.max_ensemble_share, rng).reset_index(drop=True)
+    parameters = {**summary["parameters"], "max_ensemble_share": recipe.max_ensemble_share}
+    return balanced, {**summary, "parameters": parameters, "slices": int(len(balanced)),
+                      "ensembles": ensemble_mix(balanced)}
+
+
+def foreign_training_set(manifest: pd.DataFrame, test: pd.DataFrame, protocol: Protocol,
+                         recipe: Recipe, *, seed: int):
+    """A dataset from another store that leaves out whatever the protocol's test holds.
+
+    Every work group of the test, and for the composer protocol every test
+    composer, is removed; for the texture and soundfont protocols, the held-out
+    texture or soundfont too. What is left is split into training and
+    validation only.
+    """
+    keep = ~manifest["work"].isin(test["work"])
+    if protocol.kind == "composer":
+        keep &= ~manifest["composer"].isin(test["composer"])
+    if protocol.kind in ("soundfont", "texture"):
+        column = "soundfont" if protocol.kind == "soundfont" else "ensemble"
+        keep &= manifest[column] != protocol.held_out
+    return make_training_set(manifest[keep], method=recipe.method,
+                             per_composer=recipe.per_composer,
+                             max_ensemble_share=recipe.max_ensemble_share, seed=seed)
+
+
+def score_rows(period_model, rows: pd.DataFrame, store: str | Path, *,
+               cache_root: str | Path | None = None) -> dict:
+    """A model's scores on some slices of a store: balanced accuracy over the periods they hold.
+
+    A period the model does not know counts as missed (recall 0).
+
+    Returns
+    -------
+    scores : dict
+        ``slice`` and ``piece`` (accuracy, balanced accuracy, macro-F1),
+        ``n_slices``, ``n_pieces``, ``periods`` (the test's, in order) and
+        ``out_of_domain_share`` (of test pieces above the model's threshold).
+    """
+    from cclib.periods import sort_periods
+    from cclib.relations import store_embeddings
+
+    embeddings, probabilities = store_embeddings(period_model, store, rows, cache_root=cache_root)
+    pieces = rows["piece"].to_numpy()
+    over = None
+    if period_model.domain is not None:
+        piece_ood = pd.Series(period_model.domain.slice_scores(embeddings)).groupby(pieces).mean()
+        over = round(float((piece_ood > period_model.domain.threshold).mean()), 4)
+    periods = sort_periods(set(rows["period"]) | set(period_model.classes))
+    position = {p: i for i, p in enumerate(periods)}
+    known = np.array([position[c] for c in period_model.classes])
+    truth = rows["period"].map(position).to_numpy()
+    verdicts = pd.DataFrame(probabilities).groupby(rows["piece"].to_numpy()).mean()
+    piece_truth = pd.Series(truth).groupby(rows["piece"].to_numpy()).first().loc[verdicts.index]
+    return {"slice": scores(truth, known[probabilities.argmax(axis=1)], len(periods)),
+            "piece": scores(piece_truth.to_numpy(), known[verdicts.to_numpy().argmax(axis=1)],
+                            len(periods)),
+            "n_slices": int(len(rows)), "n_pieces": int(rows["piece"].nunique()),
+            "periods": sorted(set(rows["period"]), key=periods.index),
+            "out_of_domain_share": over}
+
+
+def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, out: str | Path,
+                 cache_root: str | Path | None = None) -> list[dict]:
+    """Train every recipe under one protocol and seed; score each on the same test slices.
+
+    Parameters
+    ----------
+    store : path
+        The slice store the protocol's test comes from.
+    protocol : Protocol
+    recipes : list of Recipe
+        The first recipe trained on ``store`` defines the test split. A recipe
+        on another store that holds nothing outside the test (the study's
+        one-soundfont corpus when that soundfont is held out) gives no row.
+    seed : int
+    out : path
+        Scratch folder for datasets and models (kept: a rerun reuses them).
+
+    Returns
+    -------
+    rows : list of dict
+        One per recipe and model (``mobilenet``, and ``reference`` where the
+        recipe trains on ``store``): protocol, seed, recipe, scores.
+    """
+    from cclib.classify import load_period_model
+    from cclib.training import train_model
+
+    store, out = Path(store), Path(out)
+    manifest = read_manifest(store)
+    home = next(r for r in recipes if r.store is None)
+    dataset, summary = protocol_dataset(manifest, protocol, home, seed=seed)
+    test = dataset[dataset["split"] == "test"]
+    results = []
+    for recipe in recipes:
+        folder = out / f"{protocol.name.replace(': ', '-').replace(' ', '_')}-{seed}-{recipe.name}"
+        if recipe.store is None:
+            if (recipe.method, recipe.per_composer) != (home.method, home.per_composer):
+                raise ValueError(f"recipe {recipe.name}: draws otherwise than {home.name} "
+                                 "from the same store, so its training could hold test slices")
+            train_set, train_summary = rebalanced(dataset, summary, recipe, seed=seed)
+            train_store = store
+        else:
+            train_store = Path(recipe.store)
+            try:
+                train_set, train_summary = foreign_training_set(read_manifest(train_store), test,
+                                                                protocol, recipe, seed=seed)
+            except SamplingError:  # the other store holds nothing outside the test's music
+                continue
+        metrics = _train_once(train_set, train_summary, train_store, folder, recipe, seed,
+                              cache_root)
+        model = load_period_model(folder / "model")
+        row = {"protocol": protocol.name, "kind": protocol.kind, "held_out": protocol.held_out,
+               "seed": seed, "recipe": recipe.name, "train_slices": int(
+                   (train_set["split"] == "train").sum()),
+               "classes": len(model.classes)}
+        mine = score_rows(model, test, store, cache_root=cache_root)
+        results.append({**row, "model": "mobilenet", **_flat(mine),
+                        "ece": metrics["calibration"]["test_ece_after"]
+                        if recipe.store is None else np.nan})
+        if recipe.store is None:
+            reference = metrics["test"]["reference"]
+            results.append({**row, "model": "reference",
+                            "slice_balanced": reference["slice"]["balanced_accuracy"],
+                            "piece_balanced": reference["piece"]["balanced_accuracy"],
+                            "piece_accuracy": reference["piece"]["accuracy"],
+                            "n_pieces": mine["n_pieces"], "n_slices": mine["n_slices"],
+                            "chance": round(1 / len(mine["periods"]), 4)})
+    return results
+
+
+def _train_once(dataset, summary, store, folder: Path, recipe: Recipe, seed: int, cache_root):
+    """Write the dataset and train the recipe on it, unless an earlier run did."""
+    import json
+
+    from cclib.training import train_model
+
+    if (folder / "model" / "metrics.json").exists():
+        return json.loads((folder / "model" / "metrics.json").read_text())
+    if not (folder / "dataset" / "summary.json").exists():
+        write_dataset(dataset, summary, store, folder / "dataset")
+    config = type(recipe.config)(**{**asdict(recipe.config), "seed": seed})
+    return train_model(folder / "dataset", folder / "model", config, cache_root=cache_root)
+
+
+def _flat(found: dict) -> dict:
+    return {"slice_balanced": found["slice"]["balanced_accuracy"],
+            "piece_balanced": found["piece"]["balanced_accuracy"],
+            "piece_accuracy": found["piece"]["accuracy"],
+            "n_pieces": found["n_pieces"], "n_slices": found["n_slices"],
+            "chance": round(1 / len(found["periods"]), 4),
+            "out_of_domain_share": found["out_of_domain_share"]}
+
+
+def summarise(rows) -> pd.DataFrame:
+    """Mean, min and max over seeds of the piece- and slice-level balanced accuracy.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index: protocol, recipe, model; columns: mean, min, max of
+        ``piece_balanced`` and ``slice_balanced`` (in %), seeds, test pieces.
+    """
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby(["protocol", "recipe", "model"], sort=False)
+    table = grouped[["piece_balanced", "slice_balanced"]].agg(["mean", "min", "max"]) * 100
+    table.columns = [f"{measure} {stat}" for measure, stat in table.columns]
+    table["seeds"] = grouped["seed"].nunique()
+    table["test pieces"] = grouped["n_pieces"].mean().round(1)
+    return table.round(1)
+
+
+def reading(rows) -> list[str]:
+    """One sentence per protocol, with the numbers of the run: what a reader should take away.
+
+    Examples
+    --------
+    >>> rows = [{"protocol": "within", "recipe": "project", "model": "mobilenet", "seed": 0,
+    ...          "piece_balanced": 0.6, "n_pieces": 40, "chance": 0.25},
+    ...         {"protocol": "within", "recipe": "project", "model": "reference", "seed": 0,
+    ...          "piece_balanced": 0.5, "n_pieces": 40, "chance": 0.25}]
+    >>> reading(rows)[0]
+    'within: project MobileNet 60% (1 seed), project reference 50%; chance 25%, 40 test pieces. Best: project MobileNet, 10 points above the next.'
+    """
+    frame = pd.DataFrame(rows)
+    lines = []
+    for protocol, group in frame.groupby("protocol", sort=False):
+        means = group.groupby(["recipe", "model"], sort=False)["piece_balanced"].mean() * 100
+        seeds = group["seed"].nunique()
+        parts = [f"{recipe} {'MobileNet' if model == 'mobilenet' else 'reference'} {value:.0f}%"
+                 for (recipe, model), value in means.items()]
+        parts[0] += f" ({seeds} seed{'s' if seeds > 1 else ''})"
+        ranked = means.sort_values(ascending=False)
+        best = ranked.index[0]
+        lead = (f", {ranked.iloc[0] - ranked.iloc[1]:.0f} points above the next"
+                if len(ranked) > 1 else "")
+        lines.append(f"{protocol}: {', '.join(parts)}; chance {100 * group['chance'].mean():.0f}%, "
+                     f"{group['n_pieces'].mean():.0f} test pieces. Best: {best[0]} "
+                     f"{'MobileNet' if best[1] == 'mobilenet' else 'reference'}{lead}.")
+    return lines
