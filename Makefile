@@ -37,11 +37,12 @@ done
 endef
 
 # $(call run-batches,BATCHES,TRIALS,STEPS,OUT): one `cclib trials` per batch; a batch
-# whose trials all fail is reported and the next one still runs.
+# whose trials all fail is reported and the next one still runs. Trials reproduce the
+# study, so they train with the study's recipe (notebook 08 compares it with the project's).
 define run-batches
 @for batch in $(1); do method=$${batch%%:*}; split=$${batch##*:}; \
   $(BIN)/cclib trials $(TRIALS_NB) --n $(2) --jobs $(JOBS) --out $(4)/$$method-$$split \
-    -p method $$method -p split $$split -p steps $(3) $(STORE_PARAM) \
+    -p method $$method -p split $$split -p steps $(3) -p recipe study $(STORE_PARAM) \
     || echo "trials: batch $$method-$$split finished no trial; see $(4)/$$method-$$split"; \
 done
 endef
