@@ -18,14 +18,14 @@ MODEL  := $(DATA)/models/default
 JOBS   ?= 2
 TRIALS_NB     := notebooks/04_retrain_mobilenet.ipynb
 DEMO_TRIALS   := $(DATA)/runs/demo-trials
-DEMO_BATCHES  := per-composer:slice per-composer:piece per-composer:composer all:piece
+DEMO_BATCHES  := per-composer:slice per-composer:piece per-composer:composer
 FULL_TRIALS   := $(DATA)/runs/trials
 FULL_BATCHES  := per-composer:slice per-composer:piece per-composer:composer all:slice all:piece all:composer
 TRIALS_N      ?= 20
 # The instrumentation experiment (notebook 07): the same works rendered three ways.
 INSTRUMENTS   := piano strings score
 DEMO_INSTR    := $(DATA)/instrumentation
-DEMO_INSTR_ARGS := --composers Palestrina,Josquin,Bach,Monteverdi,Mozart,Haydn,Beethoven,Schumann,Schumann-Clara,Schoenberg --max-works 3
+DEMO_INSTR_ARGS := --composers Palestrina,Josquin,Bach,Monteverdi,Mozart,Haydn,Beethoven,Schumann,Schumann-Clara,Warlock,Bartok --max-works 3
 FULL_INSTR    := $(DATA)/instrumentation-full
 
 # $(call render-instruments,OUT,CORPUS ARGS): audio-<instrument>/ and spectrograms-<instrument>/ in OUT.

@@ -279,14 +279,16 @@ def instrument_datasets(stores: dict, out: str | Path, *, method: str = "per-com
 
     The stores hold the same works rendered for different instruments; the
     draw is made on the slices all of them have, so a piece tested as strings
-    is also tested as piano, and never trained on in either.
+    is also tested as piano, and never trained on in either. Periods with a
+    single work group (two movements of one work) cannot be split and are left out.
 
     Returns
     -------
     datasets : dict
         Instrument name → dataset folder (``out/dataset-<name>``).
     """
-    from cclib.sampling import make_dataset, write_dataset
+    from cclib.periods import sort_periods
+    from cclib.sampling import drop_single_piece_composers, make_dataset, write_dataset
     from cclib.store import read_manifest
 
     out = Path(out)
@@ -296,8 +298,11 @@ def instrument_datasets(stores: dict, out: str | Path, *, method: str = "per-com
         raise ValueError(f"{', '.join(map(str, stores.values()))}: no slice in common "
                          "(render the same works with cclib corpus --instrument)")
     first = next(iter(manifests.values()))
-    dataset, summary = make_dataset(first[first["slice_id"].isin(common)], method=method,
-                                    per_composer=per_composer, split=split, seed=seed)
+    shared = first[first["slice_id"].isin(common)]
+    kept, _ = drop_single_piece_composers(shared)
+    works = kept.groupby("period")["work"].nunique()  # a period needs a work on each side
+    dataset, summary = make_dataset(shared, method=method, per_composer=per_composer, split=split,
+                                    periods=sort_periods(works.index[works >= 2]), seed=seed)
     folders = {}
     for name, manifest in manifests.items():
         rows = manifest.set_index("slice_id").loc[dataset["slice_id"]].reset_index()
