@@ -1,14 +1,18 @@
 """cclib: Class(ical) Registration, hearing the periods of classical music.
 
-The package follows the data: audio (:mod:`cclib.audio`) → spectrogram
-(:mod:`cclib.spectrogram`) → slice store (:mod:`cclib.store`) → datasets
-(:mod:`cclib.sampling`) → model (:mod:`cclib.model`, :mod:`cclib.training`,
-:mod:`cclib.evaluation`, :mod:`cclib.classify`) → batches of trials
-(:mod:`cclib.trials`, on :mod:`cclib.parallel`) → plots, the listening demo
-and the period relations (:mod:`cclib.plots`, :mod:`cclib.widgets`,
-:mod:`cclib.relations`). The default corpus comes from :mod:`cclib.corpus`,
-composer periods from :mod:`cclib.periods`, and :mod:`cclib.paths` knows
-where ``data/`` is. Importing it starts nothing and loads no TensorFlow.
+The package follows the data: scores (:mod:`cclib.scores`, rendered by
+:mod:`cclib.corpus` through :mod:`cclib.synth`) → audio (:mod:`cclib.audio`)
+→ spectrogram and the one slicing rule (:mod:`cclib.spectrogram`) → slice
+store (:mod:`cclib.store`) → datasets (:mod:`cclib.sampling`) → model
+(:mod:`cclib.model`, :mod:`cclib.augment`, :mod:`cclib.bottlenecks`,
+:mod:`cclib.training`, :mod:`cclib.confidence`, :mod:`cclib.evaluation`,
+:mod:`cclib.classify`) → does it hear the period (:mod:`cclib.protocols`) →
+batches of trials (:mod:`cclib.trials`, on :mod:`cclib.parallel`) → plots,
+the listening demo and the period relations (:mod:`cclib.plots`,
+:mod:`cclib.widgets`, :mod:`cclib.relations`). Composer periods come from
+:mod:`cclib.periods`, :mod:`cclib.paths` knows where ``data/`` is, and every
+error a user can cause is a :class:`~cclib.errors.CclibError`. Importing it
+starts nothing and loads no TensorFlow.
 """
 
 from cclib.audio import AudioError, find_audio_files, load_audio, normalize_loudness
