@@ -5,6 +5,7 @@ Notebook: notebooks/01_audio_to_spectrograms.ipynb
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,16 @@ class AudioError(CclibError, ValueError):
     """A file that cannot be used as audio; the message is one line for the user."""
 
 
-def find_audio_files(audio_dir: str | Path) -> list[Path]:
+def find_audio_files(audio_dir: str | Path, *, unusable: list | None = None) -> list[Path]:
     """List the audio files below ``audio_dir``, sorted, hidden files left out.
+
+    Parameters
+    ----------
+    audio_dir : path
+    unusable : list, optional
+        Receives ``(path, reason)`` for every entry with an audio file's name
+        that is not a regular file (a broken or looping symbolic link, a FIFO,
+        a device), so that a batch can name it instead of passing it over.
 
     Examples
     --------
@@ -36,14 +45,31 @@ def find_audio_files(audio_dir: str | Path) -> list[Path]:
     []
     """
     audio_dir = Path(audio_dir)
-    found = [
-        path
-        for path in audio_dir.rglob("*")
-        if path.suffix.lower() in AUDIO_EXTENSIONS
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(audio_dir).parts)
-    ]
+    found = []
+    for path in audio_dir.rglob("*"):
+        if (path.suffix.lower() not in AUDIO_EXTENSIONS or path.is_dir()
+                or any(part.startswith(".") for part in path.relative_to(audio_dir).parts)):
+            continue
+        if path.is_file():
+            found.append(path)
+        elif unusable is not None:
+            unusable.append((path, _not_a_file(path)))
+    if unusable is not None:
+        unusable.sort()
     return sorted(found)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why an entry named like an audio file cannot be read as one."""
+    if not path.is_symlink():
+        return "not a regular file (a FIFO, socket or device)"
+    try:
+        path.resolve(strict=True)
+    except FileNotFoundError:
+        return f"broken symbolic link (to {os.readlink(path)})"
+    except (OSError, RuntimeError):
+        return "symbolic link loop"
+    return "symbolic link to something that is not a regular file"
 
 
 def load_audio(path: str | Path, *, sr: int = 22050) -> np.ndarray:

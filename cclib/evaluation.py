@@ -250,8 +250,10 @@ def label_folder(audio_dir, labels_csv=None, *, periods_dir=None):
     audio_dir = Path(audio_dir)
     table = load_periods(periods_dir)
     labels = read_labels(labels_csv) if labels_csv else None
-    labelled, skipped = [], []
-    for path in find_audio_files(audio_dir):
+    labelled, unusable = [], []
+    files = find_audio_files(audio_dir, unusable=unusable)
+    skipped = [f"{path}: {reason}" for path, reason in unusable]
+    for path in files:
         label = find_label(path, audio_dir, labels)
         period = (label.period or table.period_of(label.composer)) if label else None
         if label is None:

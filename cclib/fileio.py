@@ -99,6 +99,29 @@ def read_csv(path: str | Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def inside(folder: str | Path, relative: str, what: str, *, error=CclibError) -> Path:
+    """Resolve ``relative`` (a path read from a data file) within ``folder``, or refuse.
+
+    A manifest or dataset names arrays by relative paths; a path that is
+    absolute or climbs out of ``folder`` (``../../x.npy``, or through a
+    symlink) is never followed.
+
+    Examples
+    --------
+    >>> inside("/tmp/store", "slices/Bach_1.npy", "path").name
+    'Bach_1.npy'
+    >>> inside("/tmp/store", "../../etc/passwd", "manifest.csv row 2")
+    Traceback (most recent call last):
+    ...
+    cclib.errors.CclibError: manifest.csv row 2: path '../../etc/passwd' lies outside /tmp/store
+    """
+    base = Path(folder).resolve()
+    target = (base / relative).resolve()
+    if Path(relative).is_absolute() or not target.is_relative_to(base):
+        raise error(f"{what}: path {relative!r} lies outside {folder}")
+    return target
+
+
 def read_json(path: str | Path, *, error=CclibError):
     """Read a JSON file; a missing, unreadable or malformed one raises ``error`` naming it."""
     path = Path(path)

@@ -17,6 +17,8 @@ from pathlib import Path
 from cclib.errors import CclibError
 
 _STUDY_NAME = re.compile(r"^(?P<composer>[^_]+)_(?P<number>\d+)$")
+#: A composer or period name: letters and digits (any script), single hyphens between.
+PLAIN_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 
 class LabelsError(CclibError, ValueError):
@@ -29,6 +31,27 @@ class Label:
 
     composer: str
     period: str | None = None
+
+
+def check_plain_name(name: str, what: str, *, error=None) -> str:
+    """Return ``name`` if it is a plain name, else raise ``error`` naming ``what``.
+
+    Composers and periods name folders (``train/<period>/``) and files, so
+    they may hold letters, digits and hyphens only: never a path.
+
+    Examples
+    --------
+    >>> check_plain_name("Rimsky-Korsakov", "composer")
+    'Rimsky-Korsakov'
+    >>> check_plain_name("../../elsewhere", "period")
+    Traceback (most recent call last):
+    ...
+    cclib.labels.LabelsError: period '../../elsewhere': not a plain name (letters, digits and hyphens only)
+    """
+    if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name):
+        raise (error or LabelsError)(f"{what} {name!r}: not a plain name "
+                                     "(letters, digits and hyphens only)")
+    return name
 
 
 def parse_study_name(path: str | Path) -> Label | None:
@@ -73,7 +96,8 @@ def read_labels(csv_path: str | Path) -> dict[str, Label]:
     Raises
     ------
     LabelsError
-        If the file cannot be read or a row has fewer than two cells.
+        If the file cannot be read, a row has fewer than two cells, or a
+        composer or period is not a plain name (a period may be new, never a path).
     """
     csv_path = Path(csv_path)
     try:
@@ -90,6 +114,10 @@ def read_labels(csv_path: str | Path) -> dict[str, Label]:
         if len(cells) < 2 or not cells[0] or not cells[1]:
             raise LabelsError(f"{csv_path}:{line_number}: expected 'file,composer[,period]'")
         period = cells[2] if len(cells) > 2 and cells[2] else None
+        where = f"{csv_path}:{line_number}:"
+        check_plain_name(cells[1], f"{where} composer")
+        if period is not None:
+            check_plain_name(period, f"{where} period")
         labels[cells[0].replace("\\", "/")] = Label(cells[1], period)
     return labels
 

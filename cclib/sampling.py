@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cclib.errors import CclibError
-from cclib.fileio import atomic_path
+from cclib.fileio import atomic_path, read_json
+from cclib.labels import check_plain_name
 from cclib.periods import sort_periods
 
 METHODS = ("per-composer", "all")
@@ -539,7 +540,7 @@ def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
         with_images = {piece for piece in rows["piece"].unique()
                        if (store / f"{piece}_spectrograms").is_dir()}
         for (split, period), group in rows.groupby(["split", "period"]):
-            folder = tmp / split / period
+            folder = tmp / split / check_plain_name(period, "period", error=SamplingError)
             folder.mkdir(parents=True)
             group.to_csv(folder / "slices.csv", columns=columns, index=False)
             for slice_name, piece in zip(group["slice_id"], group["piece"]):
@@ -555,12 +556,35 @@ def _describe(summary: dict) -> str:
 
 
 def read_dataset(folder: str | Path) -> pd.DataFrame:
-    """Read a dataset's ``manifest.csv``, with ``path`` made absolute."""
+    """Read a dataset's ``manifest.csv``, with ``path`` made absolute.
+
+    Raises
+    ------
+    SamplingError
+        If the folder holds no dataset, or its manifest lacks a column.
+    StoreError
+        If a row is malformed or names an array outside the dataset's store
+        (see :func:`cclib.store.check_manifest`).
+    """
+    from cclib.store import check_manifest
+
     folder = Path(folder)
-    dataset = pd.read_csv(folder / "manifest.csv", keep_default_na=False,
-                          dtype={"piece": str, "composer": str, "work": str, "ensemble": str,
-                                 "soundfont": str, "digest": str})
-    dataset["path"] = [str((folder / p).resolve()) for p in dataset["path"]]
+    store = Path(read_json(folder / "summary.json", error=SamplingError)["store"]).resolve()
+    try:
+        dataset = pd.read_csv(folder / "manifest.csv", keep_default_na=False,
+                              dtype={"piece": str, "composer": str, "work": str,
+                                     "ensemble": str, "soundfont": str, "digest": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise SamplingError(f"{folder / 'manifest.csv'}: cannot be read ({error})") from None
+    missing = [column for column in ("piece", "composer", "period", "split", "path", "row")
+               if column not in dataset.columns]
+    if missing:
+        raise SamplingError(f"{folder / 'manifest.csv'}: no {', '.join(missing)} column")
+    absolute = {p: (folder / p).resolve() for p in dataset["path"].unique()}
+    check_manifest(dataset.assign(path=dataset["path"].map(
+        {p: os.path.relpath(target, store) for p, target in absolute.items()})),
+        store, folder / "manifest.csv")
+    dataset["path"] = dataset["path"].map({p: str(target) for p, target in absolute.items()})
     return dataset
 
 

@@ -30,9 +30,9 @@ import numpy as np
 
 from cclib.audio import AudioError, find_audio_files, load_audio
 from cclib.errors import CclibError
-from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
+from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries, settings_guard,
                           write_csv, write_json)
-from cclib.labels import find_label, read_labels
+from cclib.labels import PLAIN_NAME, find_label, read_labels
 from cclib.parallel import default_jobs, imap_unordered
 from cclib.periods import PeriodTable, load_periods
 from cclib.spectrogram import FrontEnd, cut_piece
@@ -194,9 +194,10 @@ def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: Peri
     tasks, skipped, already_done = [], [], 0
     seen: dict[str, str] = {}
     corpus = read_corpus_table(audio_dir)
-    store_resolved = store.resolve()
-    files = [path for path in find_audio_files(audio_dir)
+    store_resolved, unusable = store.resolve(), []
+    files = [path for path in find_audio_files(audio_dir, unusable=unusable)
              if store_resolved not in path.resolve().parents]
+    skipped += [{"file": str(path), "reason": f"{path}: {reason}"} for path, reason in unusable]
     for path in files[:max_files]:
         name = str(path)
         label = find_label(path, audio_dir, labels)
@@ -309,6 +310,9 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
     audio_dir, store = Path(audio_dir), Path(store)
     if not audio_dir.is_dir():
         raise StoreError(f"{audio_dir}: no such folder")
+    if store.resolve() == audio_dir.resolve() or store.resolve() in audio_dir.resolve().parents:
+        raise StoreError(f"--out {store}: holds the audio folder {audio_dir} (every file in it "
+                         "would be taken for the store's own); choose a folder beside it")
     table = load_periods(periods_dir)
     labels = read_labels(labels_csv) if labels_csv else None
     (store / "slices").mkdir(parents=True, exist_ok=True)
@@ -383,7 +387,8 @@ def read_manifest(store: str | Path):
     ------
     StoreError
         If there is no manifest, or it was written by an older cclib (no work
-        groups): run ``cclib spectrograms`` on the store again, which resumes.
+        groups): run ``cclib spectrograms`` on the store again, which resumes;
+        or if a row is malformed (see :func:`check_manifest`).
     """
     import pandas as pd
 
@@ -400,7 +405,40 @@ def read_manifest(store: str | Path):
             "written by an older cclib (no work groups); run cclib spectrograms on this store "
             "again to upgrade it (it resumes)" if older else
             f"not a slice manifest (no {', '.join(missing)} column)"))
+    check_manifest(manifest, store, path)
     return manifest
+
+
+def check_manifest(rows, folder: str | Path, name: str | Path) -> None:
+    """Refuse slice rows that are malformed or point outside ``folder``.
+
+    Every ``row`` and ``index`` must be a whole number, every ``digest`` 16
+    hexadecimal digits, every ``path`` a relative path inside ``folder``,
+    every composer and period a plain name: a manifest
+    cut short, edited by hand or written by someone else is named with its
+    first bad row, never sampled or trained on.
+
+    Raises
+    ------
+    StoreError
+        ``NAME row N: REASON`` (N counts data rows from 1, as a spreadsheet does
+        after its header).
+    """
+    whole, plain = (r"\d+", "not a whole number"), (PLAIN_NAME.pattern, "not a plain name "
+                                                   "(letters, digits and hyphens only)")
+    patterns = {"row": whole, "index": whole, "composer": plain, "period": plain,
+                "digest": (r"[0-9a-f]{16}", "not a digest (16 hexadecimal digits)")}
+    for column, (pattern, reason) in patterns.items():
+        if column not in rows.columns:  # a dataset made by hand may lack index and digest
+            continue
+        bad = ~rows[column].astype(str).str.fullmatch(pattern).to_numpy()
+        if bad.any():
+            position = int(np.argmax(bad))
+            raise StoreError(f"{name} row {position + 1}: {column} "
+                             f"{rows[column].iloc[position]!r}: {reason}")
+    paths, first = np.unique(rows["path"].astype(str).to_numpy(), return_index=True)
+    for path, position in zip(paths, first):
+        inside(folder, path, f"{name} row {position + 1}", error=StoreError)
 
 
 def load_slices(store: str | Path, manifest) -> np.ndarray:

@@ -42,3 +42,13 @@ def test_bad_labels_csv_names_the_line(tmp_path):
         read_labels(bad)
     with pytest.raises(LabelsError, match="missing.csv"):
         read_labels(tmp_path / "missing.csv")
+
+
+def test_a_labels_period_or_composer_may_be_new_but_never_a_path(tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,composer,period\na.wav,Hildegard,medieval-chant\n")
+    assert read_labels(labels)["a.wav"].period == "medieval-chant"
+    for row in ("a.wav,Bach,../../somewhere", "a.wav,../Bach,baroque", "a.wav,Bach,/tmp"):
+        labels.write_text(f"file,composer,period\n{row}\n")
+        with pytest.raises(LabelsError, match=r"labels\.csv:2: (composer|period) .*not a plain"):
+            read_labels(labels)

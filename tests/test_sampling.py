@@ -1,6 +1,7 @@
 """Sampling algorithms and split protocols, as properties over generated manifests."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from cclib.sampling import (SamplingError, drop_single_piece_composers, leakage, make_dataset,
                             parse_fractions, read_dataset, select_slices,
                             split_by_composer, split_by_piece, split_by_slice, write_dataset)
+from cclib.store import StoreError
 
 FRACTIONS = (0.7, 0.1, 0.2)
 
@@ -226,3 +228,10 @@ def test_written_dataset_references_the_store_and_refuses_another(tmp_path):
     _, other = make_dataset(manifest, seed=4)
     with pytest.raises(SamplingError, match="holds another dataset"):
         write_dataset(dataset, other, store, out)
+
+    rows = (out / "manifest.csv").read_text()
+    first = written.path.iloc[0]
+    relative = os.path.relpath(first, out)
+    (out / "manifest.csv").write_text(rows.replace(relative, "../../../elsewhere.npy", 1))
+    with pytest.raises(StoreError, match="lies outside"):
+        read_dataset(out)

@@ -98,7 +98,12 @@ def make_bad_inputs(folder: Path) -> dict:
     write_audio(folder / "Nobody-Atall_1.wav", good)
     write_audio(folder / "track07.wav", good)
     write_audio(folder / "Bach_7.wav", good)  # made unreadable below
-    return {"Bach_8.wav": "empty file", "Bach_2.mp3": "not readable audio",
+    (folder / "Bach_9.wav").symlink_to("nowhere.wav")
+    (folder / "Bach_10.wav").symlink_to("Bach_10.wav")
+    os.mkfifo(folder / "Bach_11.wav")
+    return {"Bach_9.wav": "broken symbolic link", "Bach_10.wav": "symbolic link loop",
+            "Bach_11.wav": "not a regular file (a FIFO",
+            "Bach_8.wav": "empty file", "Bach_2.mp3": "not readable audio",
             "Bach_3.flac": "not readable audio", "Bach_4.wav": "not readable audio",
             "Bach_5.wav": "shorter than one 3-second slice", "Bach_6.wav": "silent",
             "Nobody-Atall_1.wav": "unknown composer 'Nobody-Atall'",
@@ -152,6 +157,9 @@ def test_cli_exit_status_and_summary(tmp_path, audio_folder):
 
     missing = run_cli("spectrograms", tmp_path / "nowhere", "--out", tmp_path / "store3")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    for out in (audio_folder, tmp_path):  # the audio folder itself, or a folder holding it
+        into = run_cli("spectrograms", audio_folder, "--out", out, "--jobs", "1")
+        assert into.returncode == 2 and f"--out {out}: holds the audio folder" in into.stderr
     assert run_cli("spectrograms").returncode == 2
 
 
@@ -249,3 +257,24 @@ def test_a_truncated_array_is_converted_again_not_reported_done(audio_folder, tm
     again = convert_folder(audio_folder, store, jobs=1, progress=False)
     assert (again.converted, again.already_done) == (1, 4)
     assert folder_digest(store) == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda text: text.rstrip("\n").rsplit(",", 3)[0], r"row \d+: row '': not a whole number"),
+    (lambda text: text.replace("slices/Bach_1.npy", "../../elsewhere/x.npy", 1),
+     r"row 1: path '../../elsewhere/x.npy' lies outside"),
+    (lambda text: text.replace("slices/Bach_1.npy", "/etc/passwd", 1), "lies outside"),
+    (lambda text: text.replace(",baroque,", ",../../somewhere,", 1),
+     r"row 1: period '../../somewhere': not a plain name"),
+])
+def test_a_malformed_or_hostile_manifest_is_refused_naming_the_row(audio_folder, tmp_path,
+                                                                   edit, message):
+    store = tmp_path / "store"
+    convert_folder(audio_folder, store, jobs=1, progress=False)
+    manifest = store / "manifest.csv"
+    manifest.write_text(edit(manifest.read_text()))
+    with pytest.raises(StoreError, match=message):
+        read_manifest(store)
+    sample = run_cli("sample", store, "--out", tmp_path / "dataset")
+    assert sample.returncode == 2 and "manifest.csv row" in sample.stderr
+    assert sample.stderr.count("\n") == 1 and not (tmp_path / "dataset").exists()
