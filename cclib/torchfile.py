@@ -139,9 +139,30 @@ def load_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     for name, ref in state.items():
         if not isinstance(ref, _TensorRef):
             raise TorchFileError(f"{path}: entry {name!r} is not a tensor")
-        flat = storages[ref.storage.key]
+        flat = storages.get(ref.storage.key)
+        if flat is None:
+            raise TorchFileError(f"{path}: tensor {name!r} names a storage the file lacks")
+        _check_bounds(path, name, ref, len(flat))
         itemsize = flat.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(
             flat[ref.offset:], shape=ref.size, strides=[s * itemsize for s in ref.stride])
         tensors[name] = np.array(view)  # own the memory, in C order
     return tensors
+
+
+def _check_bounds(path: Path, name: str, ref: _TensorRef, count: int) -> None:
+    """Refuse a tensor whose view would reach outside its storage of ``count`` elements.
+
+    ``as_strided`` trusts its arguments: without this check a crafted file
+    could copy process memory into the weights, or crash the interpreter.
+    """
+    fields = (ref.offset, *ref.size, *ref.stride)
+    if (len(ref.size) != len(ref.stride) or not all(isinstance(v, int) for v in fields)
+            or min(fields, default=0) < 0):
+        raise TorchFileError(f"{path}: tensor {name!r} has a malformed shape or stride")
+    if 0 in ref.size:
+        return
+    last = ref.offset + sum((n - 1) * s for n, s in zip(ref.size, ref.stride))
+    if last >= count:
+        raise TorchFileError(f"{path}: tensor {name!r} reaches element {last} of a storage "
+                             f"of {count}")
