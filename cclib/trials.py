@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from cclib.errors import CclibError
-from cclib.fileio import write_csv, write_json
+from cclib.fileio import read_json, write_csv, write_json
 from cclib.parallel import check_scheduler, default_jobs, imap_unordered
 
 #: The study's figure 3: final test accuracy of its twenty trials (2019 report, figure 3).
@@ -86,10 +87,55 @@ def trial_index(folder: str | Path) -> int:
     return int(Path(folder).name.split("-")[1])
 
 
+def trial_folders(out: str | Path) -> list[Path]:
+    """A runs folder's trial folders in order; anything else named ``trial-*`` gets a line.
+
+    Examples
+    --------
+    >>> trial_folders("/nonexistent")
+    []
+    """
+    found = []
+    for path in Path(out).glob("trial-*"):
+        if path.is_dir() and re.fullmatch(r"trial-\d+", path.name):
+            found.append(path)
+        else:
+            print(f"ignored {path}: not a trial folder of this batch", file=sys.stderr)
+    return sorted(found, key=trial_index)
+
+
+def clear_trial_folder(folder: Path) -> None:
+    """Empty a trial folder for a new attempt, removing only what cclib wrote there.
+
+    A folder of an earlier attempt holds ``trial.json``, which lists the
+    entries the attempt left (an attempt that was killed lists none, and
+    everything in its folder is its own). Anything else, such as a user's
+    notes, is never deleted: the trial is refused instead.
+
+    Raises
+    ------
+    TrialsError
+        If the folder holds an entry cclib did not write.
+    """
+    if not folder.exists():
+        return
+    record = read_trial(folder) if (folder / "trial.json").is_file() else None
+    entries = {path.name for path in folder.iterdir()}
+    if record is None and entries:
+        raise TrialsError(f"{folder}: holds {', '.join(sorted(entries)[:3])}, which no trial "
+                          "wrote; move it away to run this trial")
+    ours = set(record.get("files", entries)) | {"trial.json"} if record else set()
+    foreign = sorted(entries - ours)
+    if foreign:
+        raise TrialsError(f"{folder}: holds {', '.join(foreign[:3])}, which the trial did not "
+                          "write; move it away to run this trial again")
+    shutil.rmtree(folder)
+
+
 def read_trial(folder: str | Path) -> dict | None:
     """A trial's ``trial.json``, or None when the trial has not finished."""
     path = Path(folder) / "trial.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return read_json(path, error=TrialsError) if path.exists() else None
 
 
 def is_done(folder: str | Path) -> bool:
@@ -213,9 +259,14 @@ def run_trial(spec: TrialSpec) -> dict:
     import papermill
 
     folder = Path(spec.folder)
-    if folder.exists():
-        shutil.rmtree(folder)
+    try:
+        clear_trial_folder(folder)
+    except TrialsError as refusal:
+        return {"trial": spec.index, "seed": spec.seed, "status": "failed", "error": str(refusal),
+                "seconds": 0.0, "threads": spec.threads, "attempts": 0, "folder": str(folder)}
     folder.mkdir(parents=True)
+    write_json(folder / "trial.json", {"trial": spec.index, "seed": spec.seed,
+                                       "status": "running", "folder": str(folder)})
     output = folder / "notebook.ipynb"
     parameters = {**spec.parameters, "seed": spec.seed, "out": str(folder.resolve())}
     started = time.perf_counter()
@@ -242,7 +293,8 @@ def run_trial(spec: TrialSpec) -> dict:
         error = f"{spec.notebook}: the notebook ran but wrote no metrics.json in its out folder"
     record = {"trial": spec.index, "seed": spec.seed, "status": "failed" if error else "done",
               "error": error, "seconds": round(time.perf_counter() - started, 2),
-              "threads": spec.threads, "attempts": attempts, "folder": str(folder)}
+              "threads": spec.threads, "attempts": attempts, "folder": str(folder),
+              "files": sorted(path.name for path in folder.iterdir())}
     write_json(folder / "trial.json", record)
     return record
 
@@ -251,8 +303,11 @@ def notebook_parameters(notebook: str | Path) -> dict:
     """The names and defaults of a notebook's ``parameters`` cell."""
     import papermill
 
-    return {name: info["default"] for name, info in
-            papermill.inspect_notebook(str(notebook)).items()}
+    try:
+        found = papermill.inspect_notebook(str(notebook))
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds for a broken file
+        raise TrialsError(f"{notebook}: not a readable notebook ({_one_line(error)})") from None
+    return {name: info["default"] for name, info in found.items()}
 
 
 def parse_value(text: str):
@@ -319,8 +374,11 @@ def plan_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: di
     out = Path(out)
     run = {"notebook": str(notebook), "parameters": parameters, "first_seed": first_seed}
     run_json = out / "run.json"
+    if out.is_dir() and not run_json.exists() and any(out.iterdir()):
+        raise TrialsError(f"--out {out}: not empty and holds no batch of trials (no run.json); "
+                          "choose another --out")
     if run_json.exists():
-        previous = json.loads(run_json.read_text(encoding="utf-8"))
+        previous = read_json(run_json, error=TrialsError)
         if {key: previous.get(key) for key in run} != run:
             raise TrialsError(f"{out}: holds another batch ({run_json} differs); "
                               "choose another --out")
@@ -339,11 +397,12 @@ def gather_trials(out: str | Path, n: int | None = None) -> pd.DataFrame:
     """
     out = Path(out)
     rows = []
-    for folder in sorted(out.glob("trial-*"), key=trial_index):
+    for folder in trial_folders(out):
         if n is not None and trial_index(folder) >= n:
             continue
         record = read_trial(folder) or {"trial": trial_index(folder), "status": "unfinished"}
         record.pop("folder", None)
+        record.pop("files", None)
         metrics_json = folder / "metrics.json"
         if record["status"] == "done" and metrics_json.exists():
             metrics = json.loads(metrics_json.read_text(encoding="utf-8"))
@@ -426,9 +485,9 @@ def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dic
         for record in imap_unordered(run_trial, batch, jobs=jobs, scheduler=scheduler):
             bar.update()
             if record["status"] == "failed":
+                see = f"; see {record['folder']}/notebook.ipynb" if record["attempts"] else ""
                 tqdm.write(f"trial {record['trial']} (seed {record['seed']}) failed: "
-                           f"{record['error']}; see {record['folder']}/notebook.ipynb",
-                           file=sys.stderr)
+                           f"{record['error']}{see}", file=sys.stderr)
             elif metric:
                 metrics = json.loads((Path(record["folder"]) / "metrics.json").read_text())
                 values.append(flatten_metrics(metrics).get(metric))
@@ -482,8 +541,7 @@ def load_histories(out: str | Path) -> pd.DataFrame:
 
 def done_folders(runs) -> list[Path]:
     """Finished trial folders of one or more runs folders."""
-    return [folder for out in runs for folder in sorted(Path(out).glob("trial-*"))
-            if is_done(folder)]
+    return [folder for out in runs for folder in trial_folders(out) if is_done(folder)]
 
 
 def find_runs(root: str | Path) -> list[Path]:

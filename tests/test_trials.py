@@ -114,6 +114,30 @@ def test_batches_that_cannot_run_are_refused(tiny, tmp_path):
         run_trials(tiny, 1, tmp_path / "d", parameters={"scale": 3.0}, progress=False)
 
 
+def test_a_users_files_are_never_deleted_and_strays_are_named(tiny, tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    with pytest.raises(TrialsError, match=r"--out .*mine: not empty and holds no batch"):
+        run_trials(tiny, 1, mine, progress=False)
+    out, fixed = tmp_path / "runs", tmp_path / "fixed"
+    run_trials(tiny, 2, out, parameters={"fail_unless": str(fixed)}, threads=1, progress=False)
+    (out / "trial-01" / "notes.txt").write_text("my notes on the failed trial")
+    (out / "trial-02").mkdir()
+    (out / "trial-02" / "draft.txt").write_text("a folder cclib did not make")
+    (out / "trial-old").mkdir()
+    fixed.touch()
+    summary = run_trials(tiny, 3, out, parameters={"fail_unless": str(fixed)}, threads=1,
+                         progress=False)
+    assert summary.done == 1 and "trial-old: not a trial folder" in capsys.readouterr().err
+    assert (out / "trial-01" / "notes.txt").read_text() == "my notes on the failed trial"
+    assert (out / "trial-02" / "draft.txt").exists() and (mine / "notes.txt").exists()
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json")
+    with pytest.raises(TrialsError, match="broken.ipynb: not a readable notebook"):
+        run_trials(broken, 1, tmp_path / "e", progress=False)
+
+
 def test_the_command_runs_a_batch_and_reports_the_table(tiny, tmp_path, capsys):
     out = tmp_path / "runs" / "cli"
     status = main(["trials", str(tiny), "--n", "2", "--out", str(out), "--threads", "1",
