@@ -65,10 +65,31 @@ def imap_unordered(func: Callable, items: Iterable, *, jobs: int = 1,
             yield func(item)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(func, item) for item in items]
         for future in as_completed(futures):
             yield future.result()
+
+
+def die_with_parent(parent: int, *, every: float = 0.5) -> None:
+    """End this worker process within ``every`` seconds of its parent's death.
+
+    A pool's workers otherwise outlive a parent killed with ``kill -9`` and go
+    on converting files nobody will collect. A daemon thread watches the
+    parent's process id (the portable way: Linux's ``PR_SET_PDEATHSIG``
+    follows the thread that started the worker, not the process). What a
+    worker was writing is lost whole: every write is atomic.
+    """
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _dask_imap_unordered(func: Callable, items: list, *, jobs: int, scheduler: str) -> Iterator:

@@ -213,6 +213,54 @@ def test_killed_run_resumes_to_the_same_store(tmp_path):
     assert folder_digest(store) == folder_digest(reference)
 
 
+def living_children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` and that are not zombies (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_with_a_parent_killed_mid_run(tmp_path):
+    audio = tmp_path / "audio"
+    for i in range(8):
+        write_audio(audio / f"Bach_{i + 1}.wav", chirp_piece(30.0, seed=i))
+    store = tmp_path / "store"
+    process = subprocess.Popen([sys.executable, "-m", "cclib.cli", "spectrograms", str(audio),
+                                "--out", str(store), "--jobs", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list((store / "slices").glob("*.csv")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = living_children(process.pid)
+    assert workers, "the run should have started its pool"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers), "workers outlived their parent by 5 s"
+    written = sorted(p.name for p in (store / "slices").iterdir())
+    time.sleep(1)
+    assert sorted(p.name for p in (store / "slices").iterdir()) == written  # nobody writes on
+    resumed = run_cli("spectrograms", audio, "--out", store, "--jobs", "1")
+    assert resumed.returncode == 0 and "8 files converted" not in resumed.stdout
+    assert len(read_manifest(store).piece.unique()) == 8
+
+
 def test_the_spectrogram_stage_never_imports_tensorflow():
     probe = ("import sys, cclib, cclib.cli, cclib.store, cclib.corpus, cclib.plots; "
              "sys.exit(1 if {'tensorflow', 'keras'} & set(sys.modules) else 0)")
