@@ -101,7 +101,8 @@ def _dask_imap_unordered(func: Callable, items: list, *, jobs: int, scheduler: s
     if scheduler == "dask":
         # One thread per worker: the work itself decides its threads (see cclib.trials).
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               host="127.0.0.1", dashboard_address=None,
+                               worker_dashboard_address=None, silence_logs=logging.ERROR)
     else:
         cluster = None
     try:
@@ -110,9 +111,20 @@ def _dask_imap_unordered(func: Callable, items: list, *, jobs: int, scheduler: s
         except OSError as error:
             raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
         with client:
+            if cluster is not None:  # Dask serves HTTP even without a dashboard: stop it
+                client.run_on_scheduler(_stop_scheduler_http)
+                client.run(_stop_worker_http)
             futures = client.map(func, items, pure=False)
             for future in dask_as_completed(futures):
                 yield future.result()
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _stop_scheduler_http(dask_scheduler) -> None:
+    dask_scheduler.http_server.stop()
+
+
+def _stop_worker_http(dask_worker) -> None:
+    dask_worker.http_server.stop()
