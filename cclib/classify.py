@@ -115,8 +115,7 @@ def load_period_model(model_dir: str | Path) -> PeriodModel:
         if not (model_dir / name).is_file():
             raise ModelError(f"{model_dir}: no {name} (not a model folder written by cclib train)")
     config = read_json(model_dir / "config.json", error=ModelError)
-    import cclib.model  # noqa: F401  (quiets TensorFlow, registers the custom layer)
-    import keras
+    from cclib.model import keras  # TensorFlow loaded quietly, the custom layer registered
 
     try:
         model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)

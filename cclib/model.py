@@ -12,22 +12,56 @@ Notebook: notebooks/04_retrain_mobilenet.ipynb
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
+import sys
+import tempfile
 import weakref
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off stderr
+from cclib import paths
+from cclib.errors import CclibError
+from cclib.fileio import atomic_path, write_json
 
-import keras  # noqa: E402
-from keras import layers  # noqa: E402
 
-from cclib import paths  # noqa: E402
-from cclib.errors import CclibError  # noqa: E402
-from cclib.fileio import atomic_path, write_json  # noqa: E402
+@contextlib.contextmanager
+def _native_stderr_held():
+    """Hold what native code writes to stderr (file descriptor 2) while TensorFlow loads.
+
+    TensorFlow 2.21's libraries print absl and oneDNN notices at import,
+    before any setting (``TF_CPP_MIN_LOG_LEVEL`` included) can reach them;
+    they land in every notebook's output and on every command's stderr.
+    They are dropped when the import succeeds and replayed when it fails.
+    Nothing numeric changes: oneDNN stays on (``TF_ENABLE_ONEDNN_OPTS=0``
+    would remove the notice by changing the arithmetic).
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+with _native_stderr_held():
+    import keras
+    import tensorflow as tf
+    from keras import layers
+logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices, not errors
 
 #: (expansion t, channels c, repeats n, first stride s) of each stage, as in the paper and torchvision.
 MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -371,8 +405,6 @@ def embedding_model(model: keras.Model) -> keras.Model:
 
 def predict_in_batches(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
     """``model(x)`` in batches through one compiled function (no ``predict`` overhead per call)."""
-    import tensorflow as tf
-
     call = _compiled(model)
     batches = [call(tf.convert_to_tensor(np.asarray(x[i:i + batch_size], dtype=np.float32)))
                for i in range(0, len(x), batch_size)]
@@ -388,8 +420,6 @@ _COMPILED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _compiled(model: keras.Model):
-    import tensorflow as tf
-
     if model not in _COMPILED:
         spec = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32)
         held = weakref.ref(model)  # the function must not keep its model alive

@@ -111,8 +111,7 @@ class TrainingData:
 
 def set_seeds(seed: int) -> None:
     """Seed Python, numpy and TensorFlow, and make TensorFlow's CPU ops deterministic."""
-    import keras
-    import tensorflow as tf
+    from cclib.model import keras, tf
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
@@ -259,9 +258,7 @@ def _train_head(model, data: TrainingData, config: TrainConfig, cache: Bottlenec
     history : pandas.DataFrame
     timings : dict
     """
-    import keras
-
-    from cclib.model import predict_in_batches
+    from cclib.model import keras, predict_in_batches
 
     t0 = time.perf_counter()
     features = cache.embeddings(data.rows)
@@ -293,9 +290,7 @@ def _train_head(model, data: TrainingData, config: TrainConfig, cache: Bottlenec
 
 def _train_network(model, data: TrainingData, config: TrainConfig) -> pd.DataFrame:
     """Finetune the top of the network (``finetune``) or all of it (``scratch``)."""
-    import keras
-
-    from cclib.model import predict_in_batches
+    from cclib.model import keras, predict_in_batches
 
     first = FINETUNE_FROM_BLOCK if config.mode == "finetune" else 0
     for layer in model.get_layer("base").layers:
@@ -384,7 +379,7 @@ def save_model(out: Path, model, *, data: TrainingData, config: TrainConfig, dat
                domain: DomainModel, limits: dict, history: pd.DataFrame, metrics: dict) -> None:
     """Write a model folder: ``model.keras``, ``config.json``, ``domain.npz``, ``history.csv``,
     ``metrics.json``."""
-    import keras
+    from cclib.model import keras
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "model.keras") as tmp:
