@@ -42,7 +42,7 @@ endef
 define run-batches
 @for batch in $(1); do method=$${batch%%:*}; split=$${batch##*:}; \
   $(BIN)/cclib trials $(TRIALS_NB) --n $(2) --jobs $(JOBS) --out $(4)/$$method-$$split \
-    -p method $$method -p split $$split -p steps $(3) -p recipe study $(STORE_PARAM) \
+    -p method $$method -p split $$split -p steps $(3) -p recipe study -p export False $(STORE_PARAM) \
     || echo "trials: batch $$method-$$split finished no trial; see $(4)/$$method-$$split"; \
 done
 endef

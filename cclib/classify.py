@@ -19,6 +19,7 @@ Notebook: notebooks/06_listen_and_classify.ipynb
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,14 +37,64 @@ class ModelError(CclibError, ValueError):
     """A model folder that cannot be loaded; the message is one line."""
 
 
+#: How a period model is run: "keras" (needs TensorFlow), "litert" (the exported
+#: ``model.tflite``) or "auto" (LiteRT when the folder has a verified export).
+RUNTIMES = ("auto", "keras", "litert")
+
+
+def litert_available() -> bool:
+    """Whether LiteRT (``pip install ai-edge-litert``) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
+class LiteRTNetwork:
+    """A period model exported by :func:`cclib.model.export_litert`, run by LiteRT.
+
+    Calling it gives what the Keras model gives: ``(embeddings, raw)``, the
+    1280-number embeddings [shape=(n, 1280)] and the uncalibrated period
+    probabilities [shape=(n, n_classes)] of dB slices [shape=(n, n_bins, frames)].
+    TensorFlow is never imported.
+    """
+
+    def __init__(self, path: str | Path, *, threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        from cclib.fileio import native_stderr_held
+        from cclib.parallel import default_jobs
+
+        self.path = Path(path)
+        with native_stderr_held():  # LiteRT announces its CPU delegate on the first run
+            self.interpreter = Interpreter(model_path=str(path),
+                                           num_threads=threads or default_jobs())
+            self.runner = self.interpreter.get_signature_runner()
+            signature = next(iter(self.interpreter.get_signature_list().values()))
+            self.input_name = signature["inputs"][0]
+            self.slice_shape = tuple(
+                int(n) for n in self.interpreter.get_input_details()[0]["shape_signature"][1:])
+            self.n_classes = int(self._run(np.zeros((1, *self.slice_shape)))[1].shape[-1])
+
+    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        found = self.runner(**{self.input_name: np.asarray(batch, dtype=np.float32)})
+        return found["output_0"], found["output_1"]  # the export's order: embedding, periods
+
+    def __call__(self, slices: np.ndarray, *, batch_size: int = 64):
+        parts = [self._run(slices[i:i + batch_size]) for i in range(0, len(slices), batch_size)]
+        if not parts:
+            return np.zeros((0, 1280), np.float32), np.zeros((0, self.n_classes), np.float32)
+        return tuple(np.concatenate([part[k] for part in parts]) for k in range(2))
+
+
 @dataclass
 class PeriodModel:
     """A trained model with what it needs to read audio and to know its limits.
 
     Attributes
     ----------
-    model : keras.Model
-        Slices in, uncalibrated period probabilities out.
+    model : keras.Model or LiteRTNetwork
+        Slices in, uncalibrated period probabilities out (a LiteRTNetwork also
+        gives the embeddings).
     classes : list of str
     front_end : FrontEnd
     config : dict
@@ -73,12 +124,15 @@ class PeriodModel:
         embeddings : np.ndarray [shape=(n, 1280)]
         probabilities : np.ndarray [shape=(n, n_classes)]
         """
-        from cclib.model import embedding_model, predict_in_batches
+        slices = np.asarray(slices, dtype=np.float32)
+        if isinstance(self.model, LiteRTNetwork):
+            embeddings, raw = self.model(slices)
+        else:
+            from cclib.model import embedding_model, predict_in_batches
 
-        if not hasattr(self, "_two_outputs"):
-            self._two_outputs = embedding_model(self.model)
-        embeddings, raw = predict_in_batches(self._two_outputs,
-                                             np.asarray(slices, dtype=np.float32))
+            if not hasattr(self, "_two_outputs"):
+                self._two_outputs = embedding_model(self.model)
+            embeddings, raw = predict_in_batches(self._two_outputs, slices)
         return embeddings, apply_temperature(raw, self.temperature)
 
     def predict(self, slices: np.ndarray) -> np.ndarray:
@@ -102,8 +156,18 @@ def _check_config(config, model_dir: Path, n_outputs: int) -> None:
         raise ModelError(f"{model_dir}/config.json: no 'front_end' settings")
 
 
-def load_period_model(model_dir: str | Path) -> PeriodModel:
-    """Load ``model.keras`` (Keras safe mode), ``config.json`` and ``domain.npz``.
+def load_period_model(model_dir: str | Path, *, runtime: str = "keras") -> PeriodModel:
+    """Load a model folder: the network, ``config.json`` and ``domain.npz``.
+
+    Parameters
+    ----------
+    model_dir : path
+    runtime : {"keras", "auto", "litert"}
+        ``keras`` loads ``model.keras`` (Keras safe mode): what training,
+        the bottleneck cache and notebook 07 need. ``auto`` runs the folder's
+        ``model.tflite`` under LiteRT when ``config.json`` records it and its
+        SHA-256 matches (a second or so sooner, no TensorFlow), else Keras;
+        ``litert`` insists on it.
 
     Raises
     ------
@@ -111,19 +175,16 @@ def load_period_model(model_dir: str | Path) -> PeriodModel:
         If a file is missing, broken, or does not fit the model.
     """
     model_dir = Path(model_dir)
+    if runtime not in RUNTIMES:
+        raise ModelError(f"runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     for name in ("model.keras", "config.json"):
         if not (model_dir / name).is_file():
             raise ModelError(f"{model_dir}: no {name} (not a model folder written by cclib train)")
     config = read_json(model_dir / "config.json", error=ModelError)
-    from cclib.model import keras  # TensorFlow loaded quietly, the custom layer registered
-
-    try:
-        model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
-    except Exception as error:  # Keras raises many kinds for files from other versions
-        raise ModelError(f"{model_dir}/model.keras: cannot be loaded by Keras "
-                         f"{keras.__version__} (saved with {config.get('keras_version', '?')}): "
-                         f"{str(error).splitlines()[0][:160]}") from None
-    _check_config(config, model_dir, int(model.output.shape[-1]))
+    model = _litert_network(model_dir, config, runtime) if runtime != "keras" else None
+    model = model or _keras_network(model_dir, config)
+    outputs = model.n_classes if isinstance(model, LiteRTNetwork) else int(model.output.shape[-1])
+    _check_config(config, model_dir, outputs)
     try:
         front_end = FrontEnd.from_dict(config["front_end"])
         domain = (DomainModel.load(model_dir / "domain.npz")
@@ -136,6 +197,42 @@ def load_period_model(model_dir: str | Path) -> PeriodModel:
                                float(config.get("temperature", 1.0)), domain)
     period_model.predict(np.zeros((1, front_end.n_bins, front_end.frames_per_slice)))  # compile once
     return period_model
+
+
+def _keras_network(model_dir: Path, config: dict):
+    from cclib.model import keras  # TensorFlow loaded quietly, the custom layer registered
+
+    try:
+        return keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for files from other versions
+        raise ModelError(f"{model_dir}/model.keras: cannot be loaded by Keras "
+                         f"{keras.__version__} (saved with {config.get('keras_version', '?')}): "
+                         f"{str(error).splitlines()[0][:160]}") from None
+
+
+def _litert_network(model_dir: Path, config: dict, runtime: str) -> LiteRTNetwork | None:
+    """The folder's verified LiteRT export, or None (``auto``) to fall back on Keras."""
+    import hashlib
+
+    record = config.get("litert") if isinstance(config, dict) else None
+    path = model_dir / str(record.get("file", "")) if isinstance(record, dict) else None
+    reason = None
+    if path is None or not path.is_file():
+        reason = "no LiteRT export (cclib train writes one when ai-edge-litert is installed)"
+    elif not litert_available():
+        reason = "LiteRT is not installed (pip install ai-edge-litert)"
+    elif hashlib.sha256(path.read_bytes()).hexdigest() != record.get("sha256"):
+        reason = f"{path.name} does not match the SHA-256 in config.json (stale or damaged)"
+        if runtime == "auto":  # never used silently
+            print(f"{model_dir}: {reason}; running the model under Keras", file=sys.stderr)
+    if reason is None:
+        try:
+            return LiteRTNetwork(path)
+        except (ValueError, RuntimeError) as error:
+            reason = f"{path.name} cannot be loaded by LiteRT ({error})"
+    if runtime == "litert":
+        raise ModelError(f"{model_dir}: {reason}")
+    return None
 
 
 def rank_periods(probabilities) -> np.ndarray:

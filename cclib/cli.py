@@ -256,6 +256,9 @@ def _add_train(subparsers) -> None:
                              f"retrain mode (default {defaults.augment})")
     parser.add_argument("--study", action="store_true",
                         help="the study's recipe: no balance, no augmentation, no normalisation")
+    parser.add_argument("--export", action=argparse.BooleanOptionalAction,
+                        default=defaults.export,
+                        help="also write model.tflite, which cclib classify runs under LiteRT")
     parser.add_argument("--seed", type=_natural_int, default=defaults.seed)
     parser.set_defaults(run=_run_train)
 
@@ -268,7 +271,7 @@ def _run_train(args) -> int:
                                          augment=args.augment)
     config = recipe(weights=args.weights, mode=args.mode, steps=args.steps,
                     batch_size=args.batch_size, learning_rate=args.learning_rate,
-                    input_size=args.input_size, seed=args.seed, **options)
+                    input_size=args.input_size, seed=args.seed, export=args.export, **options)
     metrics = train_model(args.dataset_dir, args.out, config)
     test = metrics.get("test", {})
     net, ref = test.get("mobilenet", {}), test.get("reference", {})
@@ -291,7 +294,16 @@ def _add_classify(subparsers) -> None:
     parser.add_argument("--slices", action="store_true",
                         help="for audio files, also list the verdict of every slice")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_runtime(parser)
     parser.set_defaults(run=_run_classify)
+
+
+def _add_runtime(parser) -> None:
+    from cclib.classify import RUNTIMES
+
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                        help="auto (default): the model's LiteRT export when it has a verified "
+                             "one, else Keras; keras; or litert")
 
 
 def _run_classify(args) -> int:
@@ -299,7 +311,7 @@ def _run_classify(args) -> int:
 
     from cclib.classify import classify_path, format_result, load_period_model, result_json
 
-    period_model = load_period_model(args.model_dir)
+    period_model = load_period_model(args.model_dir, runtime=args.runtime)
     results, failures = [], 0
     for path in args.paths:
         try:
@@ -341,6 +353,7 @@ def _add_evaluate(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--seed", type=_natural_int, default=0,
                         help="seed of the bootstrap (default 0)")
+    _add_runtime(parser)
     parser.set_defaults(run=_run_evaluate)
 
 
@@ -352,7 +365,7 @@ def _run_evaluate(args) -> int:
 
     if not args.audio_dir.is_dir():
         raise CclibError(f"{args.audio_dir}: no such folder")
-    period_model = load_period_model(args.model_dir)
+    period_model = load_period_model(args.model_dir, runtime=args.runtime)
     report = evaluate_folder(period_model, args.audio_dir, args.labels,
                              periods_dir=args.periods_dir, seed=args.seed)
     for line in report["skipped"]:

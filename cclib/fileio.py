@@ -12,6 +12,8 @@ import csv
 import json
 import os
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 from cclib.errors import CclibError
@@ -191,3 +193,31 @@ def _differences(found, wanted, prefix: str = ""):
                           if isinstance(there, dict) and isinstance(asked, dict)
                           else [(name, there, asked)])
     return differing
+
+
+@contextlib.contextmanager
+def native_stderr_held():
+    """Hold what native code writes to stderr (file descriptor 2) inside the block.
+
+    TensorFlow 2.21's libraries print absl and oneDNN notices at import,
+    before any setting (``TF_CPP_MIN_LOG_LEVEL`` included) can reach them,
+    and LiteRT announces its CPU delegate; they would land in every
+    notebook's output and on every command's stderr. They are dropped when
+    the block succeeds and replayed when it fails. Nothing numeric changes:
+    oneDNN stays on (``TF_ENABLE_ONEDNN_OPTS=0`` would remove its notice by
+    changing the arithmetic).
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -26,38 +27,11 @@ import numpy as np
 
 from cclib import paths
 from cclib.errors import CclibError
-from cclib.fileio import atomic_path, write_json
-
-
-@contextlib.contextmanager
-def _native_stderr_held():
-    """Hold what native code writes to stderr (file descriptor 2) while TensorFlow loads.
-
-    TensorFlow 2.21's libraries print absl and oneDNN notices at import,
-    before any setting (``TF_CPP_MIN_LOG_LEVEL`` included) can reach them;
-    they land in every notebook's output and on every command's stderr.
-    They are dropped when the import succeeds and replayed when it fails.
-    Nothing numeric changes: oneDNN stays on (``TF_ENABLE_ONEDNN_OPTS=0``
-    would remove the notice by changing the arithmetic).
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+from cclib.fileio import atomic_path, native_stderr_held, write_json
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-with _native_stderr_held():
+with native_stderr_held():  # absl and oneDNN notices, printed before any setting applies
     import keras
     import tensorflow as tf
     from keras import layers
@@ -401,6 +375,57 @@ def embedding_model(model: keras.Model) -> keras.Model:
     """A period model with two outputs: the embedding [shape=(n, 1280)] and the probabilities."""
     return keras.Model(model.input, [model.get_layer("period_head").input, model.output],
                        name="embedding_and_periods")
+
+
+#: The exported model's file in a model folder.
+LITERT_FILE = "model.tflite"
+#: Largest difference allowed between LiteRT's and Keras's outputs on the check slices.
+LITERT_TOLERANCE = 1e-4
+
+
+def export_litert(model: keras.Model, out: str | Path, check: np.ndarray) -> dict | None:
+    """Export a period model for LiteRT: dB slices in, (embedding, probabilities) out.
+
+    ``cclib classify``, ``cclib evaluate`` and the widget run it without
+    loading TensorFlow. The export is kept only if LiteRT reproduces Keras
+    on ``check`` (a few validation slices) to within :data:`LITERT_TOLERANCE`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A period model (slices in, probabilities out).
+    out : path
+        The model folder; the file is ``out/model.tflite``.
+    check : np.ndarray [shape=(n, n_bins, frames)]
+
+    Returns
+    -------
+    record : dict or None
+        ``file``, ``sha256`` and ``max_difference`` for ``config.json``; None
+        (and no file) when LiteRT is not installed or does not reproduce Keras.
+    """
+    from cclib.classify import LiteRTNetwork, litert_available
+
+    target = Path(out) / LITERT_FILE
+    target.unlink(missing_ok=True)
+    if not litert_available():
+        return None
+    two = embedding_model(model)
+    with tempfile.TemporaryDirectory(dir=out) as folder:
+        exported = Path(folder) / LITERT_FILE
+        with contextlib.redirect_stdout(io.StringIO()), native_stderr_held():
+            two.export(str(exported), format="litert")
+        embeddings, raw = LiteRTNetwork(exported)(check)
+        keras_embeddings, keras_raw = predict_in_batches(two, check)
+        difference = float(max(np.abs(raw - keras_raw).max(),
+                               np.abs(embeddings - keras_embeddings).max()))
+        if not difference <= LITERT_TOLERANCE:
+            print(f"{target}: not written; LiteRT differs from Keras by {difference:.2g} "
+                  f"(over {LITERT_TOLERANCE:g}), so the model runs under Keras", file=sys.stderr)
+            return None
+        os.replace(exported, target)
+    return {"file": LITERT_FILE, "sha256": sha256_of(target),
+            "max_difference": float(f"{difference:.3g}")}
 
 
 def predict_in_batches(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:

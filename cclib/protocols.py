@@ -286,7 +286,7 @@ def _train_once(dataset, summary, store, folder: Path, recipe: Recipe, seed: int
         return json.loads((folder / "model" / "metrics.json").read_text())
     if not (folder / "dataset" / "summary.json").exists():
         write_dataset(dataset, summary, store, folder / "dataset")
-    config = type(recipe.config)(**{**asdict(recipe.config), "seed": seed})
+    config = type(recipe.config)(**{**asdict(recipe.config), "seed": seed, "export": False})
     return train_model(folder / "dataset", folder / "model", config, cache_root=cache_root)
 
 

@@ -81,6 +81,8 @@ class TrainConfig:
     #: Manifest columns (``ensemble``, ``soundfont``) whose linear trace is erased from the
     #: embeddings before the head learns (retrain mode; see nuisance_projection).
     erase: tuple = ()
+    #: Also write ``model.tflite`` for LiteRT (fast ``cclib classify``); trials may skip it.
+    export: bool = True
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -377,21 +379,26 @@ def _score_splits(data: TrainingData, probabilities: np.ndarray, config: TrainCo
 
 def save_model(out: Path, model, *, data: TrainingData, config: TrainConfig, dataset_dir,
                domain: DomainModel, limits: dict, history: pd.DataFrame, metrics: dict) -> None:
-    """Write a model folder: ``model.keras``, ``config.json``, ``domain.npz``, ``history.csv``,
-    ``metrics.json``."""
-    from cclib.model import keras
+    """Write a model folder: ``model.keras``, ``model.tflite`` (see
+    :func:`cclib.model.export_litert`), ``config.json``, ``domain.npz``,
+    ``history.csv``, ``metrics.json``."""
+    from cclib.model import LITERT_FILE, export_litert, keras
 
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "model.keras") as tmp:
         model.save(tmp.with_suffix(".keras"))
         tmp.with_suffix(".keras").rename(tmp)
+    check = data.slices[data.parts["validation"] | data.parts["test"]][:32]
+    litert = export_litert(model, out, check) if config.export else None
+    if litert is None:
+        (out / LITERT_FILE).unlink(missing_ok=True)  # an export of an earlier model is stale
     domain.save(out / "domain.npz")
     write_json(out / "config.json", {
         "classes": data.classes, "front_end": data.front_end.to_dict(), "train": asdict(config),
         "dataset": str(Path(dataset_dir).resolve()), "keras_version": keras.__version__,
         "temperature": limits["temperature"],
         "out_of_domain_threshold": limits["out_of_domain_threshold"],
-        "trained_on": trained_on(data)})
+        "trained_on": trained_on(data), "litert": litert})
     write_csv(out / "history.csv", ["step", "train_accuracy", "validation_accuracy",
                                     "cross_entropy"], history.to_dict("records"))
     write_json(out / "metrics.json", metrics)

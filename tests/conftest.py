@@ -72,7 +72,7 @@ def small_corpus(tmp_path_factory):
 
 NOTEBOOK_04 = Path(__file__).resolve().parent.parent / "notebooks" / "04_retrain_mobilenet.ipynb"
 #: Notebook 04 on tiny settings: seconds per trial.
-TINY_04 = {"per_composer": 20, "steps": 30, "input_size": 32}
+TINY_04 = {"per_composer": 20, "steps": 30, "input_size": 32, "export": False}
 
 
 @pytest.fixture(scope="session")

@@ -89,8 +89,8 @@ def test_tensorflow_loads_without_start_up_lines_and_an_import_error_still_shows
              "m.predict(np.ones((1, 3)), verbose=0)")
     quiet = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
-    held = ("import os, cclib.model as m\n"
-            "with m._native_stderr_held():\n"
+    held = ("import os, cclib.fileio as m\n"
+            "with m.native_stderr_held():\n"
             "    os.write(2, b'native line\\n'); raise ImportError('broken')")
     failed = subprocess.run([sys.executable, "-c", held], capture_output=True, text=True)
     assert "native line" in failed.stderr and "ImportError: broken" in failed.stderr

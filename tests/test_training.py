@@ -1,7 +1,9 @@
 """Retraining, evaluation, determinism, the bottleneck cache, saving and classifying."""
 
 import json
+from dataclasses import replace
 import re
+import shutil
 import subprocess
 import sys
 
@@ -20,7 +22,7 @@ from cclib.store import MANIFEST_FIELDS, StoreError, file_digest  # noqa: E402
 from cclib.training import TrainConfig, train_model  # noqa: E402
 
 PERIODS = {"baroque": ("Bach", "Handel"), "romantic": ("Chopin", "Liszt")}
-TINY = TrainConfig(steps=80, batch_size=16, input_size=32, log_every=20, seed=7)
+TINY = TrainConfig(steps=80, batch_size=16, input_size=32, log_every=20, seed=7, export=False)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -65,14 +67,14 @@ def dataset_dir(tmp_path_factory):
 def trained(dataset_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
     cache = tmp_path_factory.mktemp("cache")
-    metrics = train_model(dataset_dir, out, TINY, cache_root=cache)
+    metrics = train_model(dataset_dir, out, replace(TINY, export=True), cache_root=cache)
     return out, metrics, cache
 
 
 def test_training_writes_the_model_folder(trained):
     out, metrics, _ = trained
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "domain.npz", "history.csv",
-                                                     "metrics.json", "model.keras"]
+                                                     "metrics.json", "model.keras", "model.tflite"]
     config = json.loads((out / "config.json").read_text())
     assert config["classes"] == ["baroque", "romantic"]
     assert config["trained_on"]["periods"]["baroque"]["composers"] == 2
@@ -170,6 +172,35 @@ def test_saved_model_reproduces_the_reported_test_results(trained, dataset_dir):
     truth = test.period.map({"baroque": 0, "romantic": 1}).to_numpy()
     matrix = confusion_matrix(truth, probabilities.argmax(axis=1), 2)
     assert matrix.tolist() == metrics["test"]["mobilenet"]["confusion_matrix"]
+
+
+def test_the_litert_export_gives_kerass_verdicts_without_tensorflow(trained, dataset_dir,
+                                                                     tmp_path, capsys):
+    out, _, _ = trained
+    record = json.loads((out / "config.json").read_text())["litert"]
+    assert record["file"] == "model.tflite" and record["max_difference"] <= 1e-4
+    rows = read_dataset(dataset_dir)
+    slices = np.stack([np.load(p)[r] for p, r in zip(rows.path, rows.row)]).astype(np.float32)
+    keras_model = load_period_model(out)
+    litert_model = load_period_model(out, runtime="litert")
+    assert type(litert_model.model).__name__ == "LiteRTNetwork"
+    for got, want in zip(litert_model.analyse(slices), keras_model.analyse(slices)):
+        np.testing.assert_allclose(got, want, atol=1e-4)
+    probe = ("import sys; from cclib.classify import load_period_model; "
+             f"m = load_period_model({str(out)!r}, runtime='auto'); "
+             "m.predict(__import__('numpy').zeros((2,) + m.model.slice_shape)); "
+             "print(type(m.model).__name__, 'tensorflow' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert ran.stdout.split() == ["LiteRTNetwork", "False"] and ran.stderr == "", ran.stderr
+
+    stale = tmp_path / "stale"
+    shutil.copytree(out, stale)
+    (stale / "model.tflite").write_bytes((stale / "model.tflite").read_bytes()[:-10] + b"0" * 10)
+    fallback = load_period_model(stale, runtime="auto")
+    assert "does not match the SHA-256 in config.json" in capsys.readouterr().err
+    assert type(fallback.model).__name__ != "LiteRTNetwork"
+    with pytest.raises(ModelError, match="stale or damaged"):
+        load_period_model(stale, runtime="litert")
 
 
 def run_cli(*args):
