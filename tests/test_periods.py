@@ -33,10 +33,13 @@ def test_every_default_corpus_composer_has_a_period():
 
 def test_lookup_ignores_case_accents_and_spacing():
     table = load_periods()
-    for spelling in ["dvorak", "Dvořák", "DVORAK", "Rimsky Korsakov", "rimsky-korsakov",
-                     "Saint Saens"]:
-        assert table.period_of(spelling) is not None, spelling
+    for spelling, name in [("dvorak", "Dvořák"), ("Dvořák", "Dvořák"), ("DVORAK", "Dvořák"),
+                           ("Rimsky Korsakov", "Rimsky-Korsakov"),
+                           ("rimsky-korsakov", "Rimsky-Korsakov"), ("Saint Saens", "Saint-Saëns")]:
+        assert (table.period_of(spelling), table.canonical_name(spelling)) == ("romantic", name)
     assert table.canonical_name("rachmaninov") == "Rachmaninoff"
+    assert table.period_of("bartok") == "20thcentury" and table.period_of("Palestrina") == \
+        "renaissance"
 
 
 def test_unknown_composer_is_not_guessed():

@@ -151,7 +151,9 @@ def test_another_seed_gives_another_draw():
     manifest = realistic_manifest()
     a, _ = make_dataset(manifest, seed=1)
     b, _ = make_dataset(manifest, seed=2)
-    assert set(a.slice_id) != set(b.slice_id) or not a.split.equals(b.split)
+    assert set(a.slice_id) != set(b.slice_id)  # another draw of slices
+    both = a.merge(b, on="slice_id", suffixes=("_a", "_b"))
+    assert len(both) and (both.split_a != both.split_b).any()  # and another split of them
 
 
 def test_slice_split_leaks_and_the_summary_says_so():
