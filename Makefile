@@ -144,6 +144,8 @@ generalization: setup corpus
 	$(BIN)/python bench/bench_generalization.py --store $(DATA)/spectrograms --seeds 5 \
 	  --recipe project --recipe study:study=1 --recipe "old-corpus:study=1,store=$(OLD_STORE)" \
 	  --out $(DATA)/runs/generalization
+	$(BIN)/python bench/bench_unseen.py --out $(DATA)/runs/unseen \
+	  $(foreach r,project study old-corpus,--model $(r)=$(DATA)/runs/generalization/within-0-$(r)/model)
 
 # The full set: TRIALS_N trials of the recipe per method and split
 # (about 35 minutes on 2 cores, estimated from 2-trial batches).
@@ -157,6 +159,7 @@ bench: setup
 	$(BIN)/python bench/bench_preprocess.py
 	$(BIN)/python bench/bench_sampling.py
 	$(BIN)/python bench/bench_classify.py
+	$(BIN)/python bench/bench_runtime.py $(MODEL)
 	$(BIN)/python bench/bench_retrain.py
 	$(BIN)/python bench/bench_accuracy.py
 	$(BIN)/python bench/bench_trials.py
