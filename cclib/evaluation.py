@@ -15,39 +15,52 @@ import pandas as pd
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Counts [true class, predicted class].
+    """Counts [true class, predicted class] (scikit-learn's, over all ``n_classes``).
 
     Examples
     --------
     >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2).tolist()
     [[1, 0], [1, 1]]
     """
-    matrix = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(matrix, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return matrix
+    from sklearn import metrics
+
+    return metrics.confusion_matrix(y_true, y_pred, labels=np.arange(n_classes)).astype(int)
+
+
+def row_shares(matrix) -> np.ndarray:
+    """Each row of a count matrix as shares of its sum (empty rows stay zero).
+
+    Examples
+    --------
+    >>> row_shares([[3, 1], [0, 0]]).tolist()
+    [[0.75, 0.25], [0.0, 0.0]]
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    return matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-12)
 
 
 def scores(y_true, y_pred, n_classes: int) -> dict:
-    """Accuracy, balanced accuracy (mean recall over present classes) and macro-F1.
+    """Accuracy, balanced accuracy and macro-F1 over the classes present in ``y_true``.
+
+    scikit-learn computes them; a class that is predicted but never true
+    counts against precision, never as a class of its own.
 
     Examples
     --------
     >>> scores([0, 0, 0, 1], [0, 0, 0, 0], 2)["balanced_accuracy"]
     0.5
     """
-    matrix = confusion_matrix(y_true, y_pred, n_classes)
-    support = matrix.sum(axis=1)
-    predicted = matrix.sum(axis=0)
-    hits = np.diag(matrix)
-    present = support > 0
-    recall = np.divide(hits, support, out=np.zeros(n_classes), where=present)
-    precision = np.divide(hits, predicted, out=np.zeros(n_classes), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(n_classes),
-                   where=(precision + recall) > 0)
-    total = matrix.sum()
-    return {"accuracy": round(float(hits.sum() / total), 6) if total else 0.0,
-            "balanced_accuracy": round(float(recall[present].mean()), 6) if present.any() else 0.0,
-            "macro_f1": round(float(f1[present].mean()), 6) if present.any() else 0.0}
+    from sklearn import metrics
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) == 0:
+        return {"accuracy": 0.0, "balanced_accuracy": 0.0, "macro_f1": 0.0}
+    present = np.unique(y_true)
+    recall = metrics.recall_score(y_true, y_pred, labels=present, average=None, zero_division=0)
+    f1 = metrics.f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
+    return {"accuracy": round(float(metrics.accuracy_score(y_true, y_pred)), 6),
+            "balanced_accuracy": round(float(recall.mean()), 6),
+            "macro_f1": round(float(f1), 6)}
 
 
 def mean_profiles(probabilities: np.ndarray, y_true, n_classes: int) -> np.ndarray:
@@ -388,4 +401,61 @@ def evaluation_lines(report: dict) -> list[str]:
         lines.append(f"out of domain: {ood['pieces_over_threshold']} of {len(report['pieces'])} "
                      f"pieces above the threshold {ood['threshold']:.2f} (mean score "
                      f"{ood['mean']:.2f})")
+    return lines
+
+
+def training_reading(metrics: dict, history, test_rows=None, *, gap: float = 0.15) -> list[str]:
+    """What a reader should take from one training run, in sentences with its own numbers.
+
+    Parameters
+    ----------
+    metrics : dict
+        ``metrics.json`` of :func:`cclib.training.train_model`.
+    history : pandas.DataFrame
+        ``history.csv``: ``train_accuracy`` and ``validation_accuracy`` by step.
+    test_rows : pandas.DataFrame, optional
+        The test split's rows (``piece``, ``period``), to name the thinnest period.
+    gap : float
+        Training minus validation accuracy at the last step above which the
+        run is called overfitted.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> metrics = {"test": {"mobilenet": {"n_slices": 104, "n_pieces": 13, "chance": 0.25,
+    ...     "piece": {"balanced_accuracy": 0.6}, "slice": {"balanced_accuracy": 0.5}},
+    ...     "reference": {"piece": {"balanced_accuracy": 0.4}}}}
+    >>> history = pd.DataFrame({"step": [100], "train_accuracy": [0.97],
+    ...                         "validation_accuracy": [0.6]})
+    >>> rows = pd.DataFrame({"piece": ["a", "b", "c"], "period": ["baroque", "romantic", "romantic"]})
+    >>> for line in training_reading(metrics, history, rows): print(line)
+    Test: 104 slices from 13 pieces; baroque rests on 1 piece (1 slice).
+    MobileNet names the period of 60% of whole test pieces (balanced over periods; 50% of single slices), the reference classifier 40%, chance 25%.
+    At the last step the head is right on 97% of a training batch and 60% of validation slices: it fits its training music much better than music it has not heard (overfitting), so quote the test figure, never the training curve.
+    """
+    test = metrics["test"]["mobilenet"]
+    reference = metrics["test"].get("reference", {}).get("piece", {}).get("balanced_accuracy")
+    first = f"Test: {test['n_slices']} slices from {test['n_pieces']} pieces"
+    if test_rows is not None and len(test_rows):
+        pieces = test_rows.groupby("period")["piece"].nunique()
+        thinnest, fewest = pieces.idxmin(), int(pieces.min())
+        slices = int((test_rows["period"] == thinnest).sum())
+        first += (f"; {thinnest} rests on {fewest} piece{'s' if fewest != 1 else ''} "
+                  f"({slices} slice{'s' if slices != 1 else ''})")
+    lines = [first + ".",
+             f"MobileNet names the period of {100 * test['piece']['balanced_accuracy']:.0f}% of "
+             f"whole test pieces (balanced over periods; "
+             f"{100 * test['slice']['balanced_accuracy']:.0f}% of single slices)"
+             + (f", the reference classifier {100 * reference:.0f}%" if reference is not None
+                else "") + f", chance {100 * test['chance']:.0f}%."]
+    last = history.iloc[-1]
+    train, validation = float(last["train_accuracy"]), float(last["validation_accuracy"])
+    if train - validation > gap:
+        lines.append(f"At the last step the head is right on {100 * train:.0f}% of a training "
+                     f"batch and {100 * validation:.0f}% of validation slices: it fits its "
+                     "training music much better than music it has not heard (overfitting), "
+                     "so quote the test figure, never the training curve.")
+    else:
+        lines.append(f"Training and validation accuracy end {100 * abs(train - validation):.0f} "
+                     "points apart: no sign that the head learnt its training slices by heart.")
     return lines

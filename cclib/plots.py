@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cclib.evaluation import row_shares
 from cclib.spectrogram import FrontEnd, band_frequencies
 
 
@@ -283,7 +284,7 @@ def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normal
     """
     ax = _axes(ax, figsize=(5, 4.5))
     matrix = np.asarray(matrix, dtype=float)
-    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    shown = row_shares(matrix) if normalize else matrix
     ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     for (i, j), value in np.ndenumerate(shown):
         ax.text(j, i, f"{value:.2f}" if normalize else f"{int(value)}", ha="center",

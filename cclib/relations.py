@@ -23,17 +23,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import linkage
 from scipy.spatial.distance import pdist, squareform
 
-
-def row_shares(matrix) -> np.ndarray:
-    """Each row of a count matrix as shares of its sum (empty rows stay zero).
-
-    Examples
-    --------
-    >>> row_shares([[3, 1], [0, 0]]).tolist()
-    [[0.75, 0.25], [0.0, 0.0]]
-    """
-    matrix = np.asarray(matrix, dtype=float)
-    return matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1e-12)
+from cclib.evaluation import row_shares
 
 
 def confusion_distances(confusion) -> np.ndarray:

@@ -177,13 +177,22 @@ class ListenAndClassify:
         self.files = {path.name: path for path in (find_audio_files(audio_dir) if audio_dir else [])}
         self.listening: Listening | None = None
         self.table = load_periods()
-        self.piece = widgets.Dropdown(options=list(self.files), value=None, description="Piece")
+        self.titles = piece_titles(audio_dir, self.files, self.table) if audio_dir else {}
+        self.piece = widgets.Dropdown(options=[(self.titles[n], n) for n in self.files],
+                                      value=None, description="Piece",
+                                      layout=widgets.Layout(width="60%"))
         self.upload = widgets.FileUpload(accept=".wav,.flac,.ogg,.mp3", multiple=False,
                                          description="Upload")
         self.position = widgets.IntSlider(value=0, min=0, max=0, description="Slice",
-                                          continuous_update=False)
-        self.when = widgets.Label()
+                                          continuous_update=False,
+                                          layout=widgets.Layout(width="100%"))
+        self.back = widgets.Button(description="◀", tooltip="previous slice",
+                                   layout=widgets.Layout(width="3em"))
+        self.forward = widgets.Button(description="▶", tooltip="next slice",
+                                      layout=widgets.Layout(width="3em"))
+        self.when = widgets.Label(layout=widgets.Layout(min_width="9em"))
         self.player = widgets.Audio(format="wav", autoplay=False, loop=False)
+        self.heading = widgets.HTML()
         self.image = widgets.Image(format="png")
         self.bars = widgets.HTML()
         self.verdict = widgets.HTML()
@@ -191,14 +200,42 @@ class ListenAndClassify:
         self.piece.observe(self._on_piece, names="value")
         self.upload.observe(self._on_upload, names="value")
         self.position.observe(self._on_position, names="value")
+        self.back.on_click(lambda _: self.step(-1))
+        self.forward.on_click(lambda _: self.step(+1))
         self.widget = widgets.VBox([
             widgets.HBox([self.piece, self.upload]), self.message,
-            widgets.HBox([self.position, self.when]), self.player,
+            widgets.HBox([self.back, self.position, self.forward, self.when],
+                         layout=widgets.Layout(width="100%")),
+            self.player, self.heading,
             widgets.HBox([self.image, widgets.VBox([self.bars, self.verdict])])])
 
     def _period_of(self, path: Path) -> str | None:
         label = parse_study_name(path)
         return self.table.period_of(label.composer) if label else None
+
+    def step(self, by: int) -> None:
+        """Move the slider ``by`` slices, within the piece."""
+        self.position.value = int(np.clip(self.position.value + by, 0, self.position.max))
+
+    def _busy(self, text: str | None) -> None:
+        """Say what is being done and lock the controls; ``None``: unlock them."""
+        for control in (self.piece, self.upload, self.position, self.back, self.forward):
+            control.disabled = text is not None
+        self.message.value = ("" if text is None else
+                              f'<span class="cclib-busy">{html.escape(text)}</span>')
+
+    def _analyse(self, path: Path, name: str) -> Listening:
+        """Decode and classify one file, saying so while it runs (a long piece takes seconds)."""
+        from cclib.spectrogram import count_slices
+
+        self._busy(f"reading {name}…")
+        try:
+            y = load_audio(path, sr=self.front_end.sr)
+            n = count_slices(len(y), front_end=self.front_end)
+            self._busy(f"classifying {n} slices of {name}…")
+            return analyse_audio(self.model, y, name, period=self._period_of(path))
+        finally:
+            self._busy(None)
 
     # The callbacks: each turns a widget change into a call of the plain methods.
     def _on_piece(self, change) -> None:
@@ -219,8 +256,7 @@ class ListenAndClassify:
         """Analyse an audio file; on a bad file show one line and keep the current piece."""
         path = Path(path)
         try:
-            y = load_audio(path, sr=self.front_end.sr)
-            listening = analyse_audio(self.model, y, path.name, period=self._period_of(path))
+            listening = self._analyse(path, path.name)
         except AudioError as error:
             self.message.value = f'<span style="color:#c53030">{html.escape(str(error))}</span>'
             return False
@@ -233,8 +269,7 @@ class ListenAndClassify:
             path = Path(folder) / Path(name).name
             path.write_bytes(content)
             try:
-                y = load_audio(path, sr=self.front_end.sr)
-                listening = analyse_audio(self.model, y, name, period=self._period_of(path))
+                listening = self._analyse(path, name)
             except AudioError as error:
                 reason = str(error).replace(str(path), name)
                 self.message.value = f'<span style="color:#c53030">{html.escape(reason)}</span>'
@@ -245,6 +280,8 @@ class ListenAndClassify:
     def _show(self, listening: Listening) -> None:
         self.listening = listening
         self.message.value = ""
+        title = self.titles.get(listening.name, listening.name)
+        self.heading.value = f'<b class="cclib-heading">{html.escape(title)}</b>'
         self.verdict.value = verdict_html(self.model, listening)
         with self.position.hold_trait_notifications():
             self.position.value = 0
@@ -263,12 +300,46 @@ class ListenAndClassify:
         seconds, sr = self.front_end.seconds, self.front_end.sr
         index = int(listening.index[position])
         start = index * seconds
-        self.when.value = f"{start // 60:.0f}:{start % 60:04.1f} to {(start + seconds) // 60:.0f}:" \
-                          f"{(start + seconds) % 60:04.1f}"
+        self.when.value = f"{clock(start)} to {clock(start + seconds)}"
         self.player.value = wav_bytes(slice_audio(listening.y, index, sr=sr, seconds=seconds), sr=sr)
         self.image.value = spectrogram_png(listening.slices[position], self.model,
                                            title=f"{listening.name}, slice {index}")
         self.bars.value = bars_html(self.model.classes, listening.probabilities[position])
+
+
+def clock(seconds: float) -> str:
+    """A time in the piece as m:ss.
+
+    Examples
+    --------
+    >>> clock(0), clock(75), clock(3600)
+    ('0:00', '1:15', '60:00')
+    """
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def piece_titles(audio_dir: str | Path, files: dict, table) -> dict[str, str]:
+    """What the dropdown shows for each file: composer, title and period.
+
+    A rendered corpus's ``corpus.csv`` gives the title (``Bach – Chorale BWV 324
+    (baroque)``); a recording named ``Composer_N`` shows its composer, file name
+    and period; anything else its file name.
+    """
+    from cclib.store import read_corpus_table
+
+    audio_dir = Path(audio_dir)
+    corpus = read_corpus_table(audio_dir)
+    titles = {}
+    for name, path in files.items():
+        label = parse_study_name(path)
+        composer = label.composer if label else None
+        period = table.period_of(composer) if composer else None
+        known = corpus.get(path.relative_to(audio_dir).as_posix(), {})
+        title = known.get("title") or name
+        titles[name] = (f"{composer} – {title}" if composer else title) + (
+            f" ({period})" if period else "")
+    return titles
 
 
 def verdict_html(period_model: PeriodModel, listening: Listening) -> str:

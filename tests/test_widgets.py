@@ -4,11 +4,12 @@ import io
 from datetime import datetime, timezone
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
 from cclib.classify import audio_slices, load_period_model
-from cclib.widgets import ListenAndClassify, bars_html, slice_audio
+from cclib.widgets import ListenAndClassify, bars_html, clock, slice_audio
 
 pytestmark = pytest.mark.slow
 
@@ -37,9 +38,14 @@ def shares_shown(bars: str) -> list[tuple[str, float]]:
 
 def test_choosing_a_piece_classifies_every_slice_and_shows_the_first(demo, period_model,
                                                                     small_corpus):
-    assert sorted(demo.piece.options) == ["Bach_1.wav", "Bach_2.wav", "Palestrina_1.wav",
-                                          "Palestrina_2.wav"]
+    assert sorted(name for _, name in demo.piece.options) == [
+        "Bach_1.wav", "Bach_2.wav", "Palestrina_1.wav", "Palestrina_2.wav"]
+    corpus = pd.read_csv(small_corpus / "corpus.csv").set_index("file")
+    for label, name in demo.piece.options:  # composer, the score's title and the period
+        period = "baroque" if name.startswith("Bach") else "renaissance"
+        assert label == f"{corpus.composer[name]} – {corpus.title[name]} ({period})"
     demo.piece.value = "Bach_1.wav"
+    assert corpus.title["Bach_1.wav"] in demo.heading.value
     slices = audio_slices(small_corpus / "Bach_1.wav", period_model.front_end).slices
     expected = period_model.predict(slices)
     np.testing.assert_allclose(demo.listening.probabilities, expected, atol=1e-5)
@@ -57,6 +63,40 @@ def test_choosing_a_piece_classifies_every_slice_and_shows_the_first(demo, perio
     assert sr == period_model.front_end.sr and len(y) == 3 * sr
     assert demo.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert demo.message.value == ""
+
+
+def test_a_long_piece_says_it_is_working_and_locks_the_controls_until_ready(demo, monkeypatch):
+    import cclib.widgets
+
+    seen = []
+    real = cclib.widgets.analyse_audio
+
+    def watched(*args, **kwargs):
+        seen.append((demo.message.value, demo.piece.disabled, demo.position.disabled,
+                     demo.heading.value))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cclib.widgets, "analyse_audio", watched)
+    demo.piece.value = "Bach_1.wav"
+    demo.piece.value = "Palestrina_1.wav"
+    message, piece_locked, slider_locked, heading = seen[1]
+    assert "classifying" in message and "slices of Palestrina_1.wav" in message
+    assert piece_locked and slider_locked and "Bach" in heading  # the old piece, named as such
+    assert not demo.piece.disabled and demo.message.value == "" and "Palestrina" in \
+        demo.heading.value
+
+
+def test_the_step_buttons_move_one_slice_within_the_piece(demo):
+    demo.piece.value = "Bach_1.wav"
+    demo.forward.click()
+    demo.forward.click()
+    assert demo.position.value == 2
+    demo.back.click()
+    start = 3 * int(demo.listening.index[1])
+    assert demo.position.value == 1 and demo.when.value == f"{clock(start)} to {clock(start + 3)}"
+    for _ in range(3):
+        demo.back.click()
+    assert demo.position.value == 0
 
 
 def test_the_player_neither_autoplays_nor_loops_and_the_slider_waits_for_release(demo):
