@@ -40,7 +40,7 @@ INSTRUMENT_PROGRAMS = {"piano": 0, "strings": 48, "score": None}
 #: Works per composer in the default build, over both sources.
 DEFAULT_MAX_WORKS = 16
 
-#: Seconds one work may take to convert before it is skipped (a handful of
+#: CPU seconds one work may take to convert before it is skipped (a handful of
 #: whole-quartet files take music21 many minutes).
 DEFAULT_TIMEOUT = 120
 
@@ -369,23 +369,29 @@ def render_midi(midi: Path | bytes, wav_path: Path, *, soundfont: Path, sr: int 
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None):
-    """Raise WorkTimeout in this (main) thread after ``seconds``; no limit where SIGALRM is missing."""
-    usable = (seconds and hasattr(signal, "SIGALRM")
+    """Raise WorkTimeout in this (main) thread after ``seconds`` of CPU time.
+
+    CPU time, not wall time: a work is skipped for what it costs, not for how
+    busy the machine was, so the same corpus is rendered on a loaded machine
+    as on an idle one. No limit where SIGPROF is missing (Windows).
+    """
+    usable = (seconds and hasattr(signal, "SIGPROF")
               and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return
 
     def expire(signum, frame):
-        raise WorkTimeout(f"took longer than {seconds:g} s to convert (raise --timeout to wait)")
+        raise WorkTimeout(f"took more than {seconds:g} s of CPU to convert "
+                          "(raise --timeout to wait)")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 @dataclass(frozen=True)
