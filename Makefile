@@ -157,6 +157,7 @@ trials: setup
 
 bench: setup
 	$(BIN)/python bench/bench_preprocess.py
+	$(BIN)/python bench/bench_memory.py
 	$(BIN)/python bench/bench_sampling.py
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_runtime.py $(MODEL)

@@ -112,6 +112,57 @@ def load_audio(path: str | Path, *, sr: int = 22050) -> np.ndarray:
     return y
 
 
+#: Files longer than this are cut in chunks (cclib.spectrogram.cut_stream), so memory
+#: stays bounded however long a recording is.
+LONG_SECONDS = 600.0
+
+
+def audio_seconds(path: str | Path) -> float:
+    """A file's duration in seconds, from its header; 0.0 when the header cannot be read
+    (decoding then reports why)."""
+    try:
+        return float(sf.info(str(path)).duration)
+    except (OSError, sf.LibsndfileError, RuntimeError, ValueError):
+        return 0.0
+
+
+def stream_audio(path: str | Path, *, sr: int = 22050, block_seconds: float = 30.0):
+    """Decode an audio file in blocks: mono float32 chunks at ``sr`` Hz, in order.
+
+    The blocks of :func:`load_audio`, one at a time (channels averaged, then
+    resampled by one soxr stream), so memory does not grow with the file.
+
+    Yields
+    ------
+    chunk : np.ndarray [shape=(m,), dtype=float32]
+
+    Raises
+    ------
+    AudioError
+        If the file cannot be opened or decoded.
+    """
+    path = Path(path)
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            native_sr = handle.samplerate
+            resampler = (soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ")
+                         if native_sr != sr else None)
+            block = max(1, int(block_seconds * native_sr))
+            while True:
+                data = handle.read(block, dtype="float32", always_2d=True)
+                last = len(data) < block
+                y = data.mean(axis=1, dtype=np.float32)
+                if resampler is not None:
+                    y = resampler.resample_chunk(y, last=last).astype(np.float32, copy=False)
+                yield y
+                if last:
+                    return
+    except OSError as error:
+        raise AudioError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (sf.LibsndfileError, RuntimeError, ValueError) as error:
+        raise AudioError(f"{path}: not readable audio ({_decoder_reason(error)})") from None
+
+
 def check_finite(y: np.ndarray, name) -> None:
     """Refuse audio holding NaN or infinite samples (a broken float WAV): they poison every slice.
 

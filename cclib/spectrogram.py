@@ -79,6 +79,13 @@ class FrontEnd:
         """Columns of a slice: the whole frames that fit in ``seconds``."""
         return int(self.slice_samples // self.hop_length)
 
+    def filterbank(self):
+        """The mel filterbank [shape=(n_mels, 1 + n_fft // 2), scipy.sparse], or None (linear)."""
+        if self.kind != "mel":
+            return None
+        return _sparse_mel_filterbank(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels,
+                                      fmin=self.fmin, fmax=self.fmax)
+
     @classmethod
     def for_kind(cls, kind: str = "mel", **params) -> "FrontEnd":
         """The default front end of a kind: the linear one uses a 512-point FFT
@@ -225,10 +232,15 @@ def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512
     padded = np.pad(y, n_fft // 2)
     n_frames = 1 + len(y) // hop_length
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
+    return _frame_power(frames, n_fft, weights)
+
+
+def _frame_power(frames: np.ndarray, n_fft: int, weights=None) -> np.ndarray:
+    """Power spectra [shape=(n_out, n_frames)] of windowed frames, in cache-sized blocks."""
     window = _hann(n_fft)
     n_out = 1 + n_fft // 2 if weights is None else weights.shape[0]
-    S = np.empty((n_out, n_frames), dtype=np.float32)
-    for start in range(0, n_frames, _BLOCK_FRAMES):
+    S = np.empty((n_out, len(frames)), dtype=np.float32)
+    for start in range(0, len(frames), _BLOCK_FRAMES):
         spectrum = scipy.fft.rfft(frames[start:start + _BLOCK_FRAMES] * window, axis=-1)
         power = np.abs(spectrum)
         power *= power
@@ -271,13 +283,8 @@ def compute_spectrogram(y: np.ndarray, *, front_end: FrontEnd = FrontEnd()) -> n
     >>> compute_spectrogram(y).shape
     (128, 44)
     """
-    weights = None
-    if front_end.kind == "mel":
-        weights = _sparse_mel_filterbank(sr=front_end.sr, n_fft=front_end.n_fft,
-                                         n_mels=front_end.n_mels, fmin=front_end.fmin,
-                                         fmax=front_end.fmax)
     S = power_spectrogram(y, n_fft=front_end.n_fft, hop_length=front_end.hop_length,
-                          weights=weights)
+                          weights=front_end.filterbank())
     return power_to_db(S, top_db=front_end.top_db)
 
 
@@ -352,13 +359,29 @@ def find_silent_slices(y: np.ndarray, n_slices: int, *,
     piece_power = float(np.mean(np.square(y, dtype=np.float64)))
     if n_slices == 0:
         return np.zeros(0, dtype=bool)
-    if piece_power == 0.0:
-        return np.ones(n_slices, dtype=bool)
-    bounds = (np.arange(n_slices + 1) * front_end.slice_samples).astype(int)
+    bounds = slice_bounds(n_slices, front_end)
     energy = np.add.reduceat(np.square(y[: bounds[-1]], dtype=np.float64), bounds[:-1])
+    return _silent(energy, bounds, piece_power, front_end)
+
+
+def slice_bounds(n_slices: int, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """First sample of every slice and the end of the last [shape=(n_slices + 1,)].
+
+    Examples
+    --------
+    >>> slice_bounds(2).tolist()
+    [0, 66150, 132300]
+    """
+    return (np.arange(n_slices + 1) * front_end.slice_samples).astype(int)
+
+
+def _silent(energy: np.ndarray, bounds: np.ndarray, piece_power: float,
+            front_end: FrontEnd) -> np.ndarray:
+    """The silence rule: a slice's mean power below the piece's by ``silence_db``."""
+    if piece_power == 0.0:
+        return np.ones(len(energy), dtype=bool)
     slice_power = energy / np.diff(bounds)
-    threshold = piece_power * 10.0 ** (front_end.silence_db / 10.0)
-    return slice_power < threshold
+    return slice_power < piece_power * 10.0 ** (front_end.silence_db / 10.0)
 
 
 @dataclass(frozen=True)
@@ -422,19 +445,164 @@ def cut_piece(y: np.ndarray, *, front_end: FrontEnd = FrontEnd(), name: str = "a
     >>> piece.slices.shape, piece.index.tolist(), piece.n_silent
     ((2, 128, 129), [0, 2], 1)
     """
-    from cclib.audio import SILENT_PEAK_DB, AudioError, check_finite, normalize_loudness
+    from cclib.audio import check_finite, normalize_loudness
 
     check_finite(y, name)
-    n_slices = count_slices(len(y), front_end=front_end)
-    if n_slices == 0:
-        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice "
-                         f"({len(y) / front_end.sr:.2f} s)")
-    if float(np.max(np.abs(y))) <= 10 ** (SILENT_PEAK_DB / 20):
-        raise AudioError(f"{name}: silent (peak below {SILENT_PEAK_DB:g} dBFS)")
+    n_slices = _check_level(len(y), float(np.max(np.abs(y))), front_end, name)
     y = normalize_loudness(y)
-    kept = np.flatnonzero(~find_silent_slices(y, n_slices, front_end=front_end))
-    if len(kept) == 0:
-        raise AudioError(f"{name}: silent (every slice is far below the piece's level)")
+    kept = _kept(~find_silent_slices(y, n_slices, front_end=front_end), name)
     S_db = compute_spectrogram(y, front_end=front_end)
     slices = slice_spectrogram(S_db, n_slices, front_end=front_end)[kept]
     return PieceSlices(slices, kept, n_slices - len(kept), y)
+
+
+def _check_level(n_samples: int, peak: float, front_end: FrontEnd, name: str) -> int:
+    """The piece's number of slices; refuse a piece too short for one, or silent."""
+    from cclib.audio import SILENT_PEAK_DB, AudioError
+
+    n_slices = count_slices(n_samples, front_end=front_end)
+    if n_slices == 0:
+        raise AudioError(f"{name}: shorter than one {front_end.seconds:g}-second slice "
+                         f"({n_samples / front_end.sr:.2f} s)")
+    if peak <= 10 ** (SILENT_PEAK_DB / 20):
+        raise AudioError(f"{name}: silent (peak below {SILENT_PEAK_DB:g} dBFS)")
+    return n_slices
+
+
+def _kept(audible: np.ndarray, name: str) -> np.ndarray:
+    from cclib.audio import AudioError
+
+    kept = np.flatnonzero(audible)
+    if len(kept) == 0:
+        raise AudioError(f"{name}: silent (every slice is far below the piece's level)")
+    return kept
+
+
+def cut_stream(chunks, *, front_end: FrontEnd = FrontEnd(), name: str = "audio") -> PieceSlices:
+    """:func:`cut_piece` for a piece read in chunks, in memory that does not grow with its length.
+
+    The same rule, in two passes over the audio: the first measures the
+    piece (length, peak, level, non-finite samples), the second normalises
+    each chunk, measures its slices' levels and computes its spectrogram
+    frames, keeping only the frames that fall in slices. A two-hour
+    recording needs its slices' power (about 160 MB), never its samples.
+    The frames and levels equal :func:`cut_piece`'s up to floating-point
+    summation order.
+
+    Parameters
+    ----------
+    chunks : callable
+        Returns a new iterator over the piece's consecutive mono float32
+        chunks at ``front_end.sr`` (see :func:`cclib.audio.stream_audio`);
+        called twice.
+    front_end : FrontEnd
+    name : str
+
+    Returns
+    -------
+    piece : PieceSlices
+        With ``y`` None: the audio is never held whole.
+    """
+    from cclib.audio import TARGET_RMS, AudioError
+
+    n, power, peak, bad = 0, 0.0, 0.0, 0
+    for chunk in chunks():
+        bad += int(chunk.size - np.isfinite(chunk).sum())
+        if len(chunk) and not bad:
+            n, power = n + len(chunk), power + float(np.sum(np.square(chunk, dtype=np.float64)))
+            peak = max(peak, float(np.max(np.abs(chunk))))
+    if bad:
+        raise AudioError(f"{name}: holds {bad} non-finite samples (NaN or infinity)")
+    n_slices = _check_level(n, peak, front_end, name)
+    gain = TARGET_RMS / float(np.sqrt(power / n))
+    power_slices, energy, piece_power, top = _stream_slices(chunks, gain, n, n_slices, front_end)
+    bounds = slice_bounds(n_slices, front_end)
+    kept = _kept(~_silent(energy, bounds, piece_power, front_end), name)
+    floor = 10.0 * np.log10(np.maximum(top, np.float32(1e-10))) - front_end.top_db
+    for i, k in enumerate(kept):  # keep the audible slices in place (k >= i), no copy
+        power_slices[i] = power_slices[k]
+    slices = power_slices[: len(kept)]
+    np.maximum(slices, np.float32(1e-10), out=slices)  # power_to_db, in place: the same
+    np.log10(slices, out=slices)                       # operations on the same float32
+    np.multiply(slices, np.float32(10.0), out=slices)
+    np.maximum(slices, floor, out=slices)
+    return PieceSlices(slices, kept, n_slices - len(kept), None)
+
+
+def _stream_slices(chunks, gain: float, n: int, n_slices: int, front_end: FrontEnd):
+    """Second pass of :func:`cut_stream`: every slice's power frames, every slice's energy,
+    the piece's mean power and its largest frame power, all after normalisation."""
+    width, bounds = front_end.frames_per_slice, slice_bounds(n_slices, front_end)
+    starts = (np.arange(n_slices) * front_end.slice_samples // front_end.hop_length).astype(int)
+    power_slices = np.zeros((n_slices, front_end.n_bins, width), dtype=np.float32)
+    energy, total, top, position = np.zeros(n_slices), 0.0, np.float32(0.0), 0
+    frames = FrameStream(n, front_end)
+    for chunk in chunks():
+        y = (chunk * gain).astype(np.float32, copy=False)
+        total += float(np.sum(np.square(y, dtype=np.float64)))
+        _add_energy(energy, y, position, bounds)
+        position += len(y)
+        for first, S in frames.feed(y):
+            top = max(top, S.max()) if S.size else top
+            for k in np.flatnonzero((starts < first + S.shape[1]) & (starts + width > first)):
+                lo, hi = max(starts[k], first), min(starts[k] + width, first + S.shape[1])
+                power_slices[k][:, lo - starts[k]:hi - starts[k]] = S[:, lo - first:hi - first]
+    return power_slices, energy, total / n, top
+
+
+def _add_energy(energy: np.ndarray, y: np.ndarray, position: int, bounds: np.ndarray) -> None:
+    """Add the squared samples of a chunk starting at sample ``position`` to the slices it covers."""
+    hi = min(position + len(y), int(bounds[-1]))
+    if hi <= position:
+        return
+    first = int(np.searchsorted(bounds, position, side="right")) - 1
+    last = int(np.searchsorted(bounds, hi, side="left"))
+    cuts = np.maximum(bounds[first:last], position) - position
+    energy[first:last] += np.add.reduceat(np.square(y[: hi - position], dtype=np.float64), cuts)
+
+
+class FrameStream:
+    """The frames of :func:`power_spectrogram` (or its mel version) for audio fed in chunks.
+
+    Frames are centred on multiples of ``hop_length`` with ``n_fft // 2``
+    zeros before the first sample and after the last, as in
+    :func:`power_spectrogram`; each is computed as soon as its samples are in.
+
+    Parameters
+    ----------
+    n_samples : int
+        The piece's length (needed to pad its end).
+    front_end : FrontEnd
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).normal(size=22050).astype(np.float32)
+    >>> stream = FrameStream(len(y), FrontEnd())
+    >>> parts = [S for piece in (y[:5000], y[5000:]) for _, S in stream.feed(piece)]
+    >>> whole = power_spectrogram(y, weights=FrontEnd().filterbank())
+    >>> bool(np.allclose(np.concatenate(parts, axis=1), whole, rtol=1e-5))
+    True
+    """
+
+    def __init__(self, n_samples: int, front_end: FrontEnd):
+        self.n_fft, self.hop = front_end.n_fft, front_end.hop_length
+        self.weights = front_end.filterbank()
+        self.n_samples, self.n_frames = n_samples, 1 + n_samples // self.hop
+        self.buffer = np.zeros(self.n_fft // 2, dtype=np.float32)
+        self.offset = self.received = self.next_frame = 0  # offset: padded index of buffer[0]
+
+    def feed(self, y: np.ndarray):
+        """Yield ``(first_frame, S)`` for every frame that the samples so far complete."""
+        self.received += len(y)
+        tail = [np.zeros(self.n_fft // 2, np.float32)] if self.received >= self.n_samples else []
+        self.buffer = np.concatenate([self.buffer, np.asarray(y, np.float32), *tail])
+        ready = min(self.n_frames, (self.offset + len(self.buffer) - self.n_fft) // self.hop + 1)
+        if ready > self.next_frame:
+            start = self.next_frame * self.hop - self.offset
+            stop = (ready - 1) * self.hop - self.offset + self.n_fft
+            frames = np.lib.stride_tricks.sliding_window_view(
+                self.buffer[start:stop], self.n_fft)[::self.hop]
+            yield self.next_frame, _frame_power(frames, self.n_fft, self.weights)
+            self.next_frame = ready
+        drop = self.next_frame * self.hop - self.offset
+        self.buffer, self.offset = self.buffer[drop:], self.offset + drop

@@ -28,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from cclib.audio import AudioError, find_audio_files, load_audio
+from cclib.audio import (LONG_SECONDS, AudioError, audio_seconds, find_audio_files, load_audio,
+                         stream_audio)
 from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries, settings_guard,
                           write_csv, write_json)
 from cclib.labels import PLAIN_NAME, find_label, read_labels
 from cclib.parallel import default_jobs, imap_unordered
 from cclib.periods import PeriodTable, load_periods
-from cclib.spectrogram import FrontEnd, cut_piece
+from cclib.spectrogram import FrontEnd, cut_piece, cut_stream
 
 MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble", "soundfont",
                    "index", "start_s", "path", "row", "digest", "source")
@@ -136,8 +137,12 @@ def convert_piece(task: PieceTask) -> PieceResult:
     front_end = FrontEnd.from_dict(task.front_end)
     result = PieceResult(task.source, task.piece)
     try:
-        piece = cut_piece(load_audio(task.source, sr=front_end.sr), front_end=front_end,
-                          name=task.source)
+        if audio_seconds(task.source) > LONG_SECONDS:  # hours of audio: never held whole
+            piece = cut_stream(lambda: stream_audio(task.source, sr=front_end.sr),
+                               front_end=front_end, name=task.source)
+        else:
+            piece = cut_piece(load_audio(task.source, sr=front_end.sr), front_end=front_end,
+                              name=task.source)
     except AudioError as error:
         result.error = str(error)
         return result

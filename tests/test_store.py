@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import cclib.audio
+import cclib.store
 from cclib.spectrogram import FrontEnd
 from cclib.store import StoreError, convert_folder, load_slices, read_manifest
 from tests.conftest import SR, chirp_piece, tone, write_audio
@@ -326,3 +327,14 @@ def test_a_malformed_or_hostile_manifest_is_refused_naming_the_row(audio_folder,
     sample = run_cli("sample", store, "--out", tmp_path / "dataset")
     assert sample.returncode == 2 and "manifest.csv row" in sample.stderr
     assert sample.stderr.count("\n") == 1 and not (tmp_path / "dataset").exists()
+
+
+def test_long_files_are_cut_in_chunks_into_the_same_store(audio_folder, tmp_path, monkeypatch):
+    write_audio(audio_folder / "Mozart_2.wav", np.stack([chirp_piece(20.0, seed=9, sr=44100)] * 2,
+                                                       axis=1), sr=44100)  # stereo, resampled
+    whole = convert_folder(audio_folder, tmp_path / "whole", jobs=1, progress=False)
+    monkeypatch.setattr(cclib.store, "LONG_SECONDS", 0.0)  # every file read in chunks
+    monkeypatch.setitem(cclib.audio.stream_audio.__kwdefaults__, "block_seconds", 2.5)
+    chunked = convert_folder(audio_folder, tmp_path / "chunked", jobs=1, progress=False)
+    assert whole.converted == chunked.converted == 6
+    assert folder_digest(tmp_path / "chunked") == folder_digest(tmp_path / "whole")
