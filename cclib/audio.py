@@ -5,6 +5,7 @@ Notebook: notebooks/01_audio_to_spectrograms.ipynb
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -93,16 +94,10 @@ def load_audio(path: str | Path, *, sr: int = 22050) -> np.ndarray:
         If the file is empty, cannot be opened, or is not decodable audio.
     """
     path = Path(path)
-    try:
+    with _decoding(path):
         if path.stat().st_size == 0:
             raise AudioError(f"{path}: empty file")
         y, native_sr = sf.read(path, dtype="float32", always_2d=True)
-    except AudioError:
-        raise
-    except OSError as error:
-        raise AudioError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except (sf.LibsndfileError, RuntimeError, ValueError) as error:
-        raise AudioError(f"{path}: not readable audio ({_decoder_reason(error)})") from None
     if y.size == 0:
         raise AudioError(f"{path}: no audio samples")
     check_finite(y, path)
@@ -142,21 +137,29 @@ def stream_audio(path: str | Path, *, sr: int = 22050, block_seconds: float = 30
         If the file cannot be opened or decoded.
     """
     path = Path(path)
+    with _decoding(path), sf.SoundFile(str(path)) as handle:
+        native_sr = handle.samplerate
+        resampler = (soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ")
+                     if native_sr != sr else None)
+        block = max(1, int(block_seconds * native_sr))
+        while True:
+            data = handle.read(block, dtype="float32", always_2d=True)
+            last = len(data) < block
+            y = data.mean(axis=1, dtype=np.float32)
+            if resampler is not None:
+                y = resampler.resample_chunk(y, last=last).astype(np.float32, copy=False)
+            yield y
+            if last:
+                return
+
+
+@contextlib.contextmanager
+def _decoding(path: Path):
+    """Turn whatever opening or decoding ``path`` raises into one AudioError naming it."""
     try:
-        with sf.SoundFile(str(path)) as handle:
-            native_sr = handle.samplerate
-            resampler = (soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ")
-                         if native_sr != sr else None)
-            block = max(1, int(block_seconds * native_sr))
-            while True:
-                data = handle.read(block, dtype="float32", always_2d=True)
-                last = len(data) < block
-                y = data.mean(axis=1, dtype=np.float32)
-                if resampler is not None:
-                    y = resampler.resample_chunk(y, last=last).astype(np.float32, copy=False)
-                yield y
-                if last:
-                    return
+        yield
+    except AudioError:
+        raise
     except OSError as error:
         raise AudioError(f"{path}: cannot be read ({error.strerror or error})") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as error:
