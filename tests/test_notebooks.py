@@ -39,7 +39,11 @@ def test_01_audio_to_spectrograms(small_corpus, tmp_path, data_dir):
     assert (figures / "01_linear_vs_mel.png").stat().st_size > 10_000
     printed = "".join(output.get("text", "") for cell in notebook.cells
                       for output in cell.get("outputs", []))
-    assert "Palestrina_2.wav:" in printed and "at 22050 Hz" in printed
+    title = pd.read_csv(small_corpus / "corpus.csv").set_index("file").title["Palestrina_2.wav"]
+    assert f"Palestrina_2.wav ({title}):" in printed and "at 22050 Hz" in printed
+    players = [output for cell in notebook.cells for output in cell.get("outputs", [])
+               if "<audio" in output.get("data", {}).get("text/html", "")]
+    assert len(players) == 2  # the piece and one slice
 
 
 def test_02_slicing_writes_the_slice_store(small_corpus, tmp_path, data_dir):
