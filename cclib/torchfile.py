@@ -113,6 +113,17 @@ def load_state_dict(path: str | Path) -> dict[str, np.ndarray]:
         for any global outside the four a state dict needs.
     """
     path = Path(path)
+    try:
+        return _read_state_dict(path)
+    except TorchFileError as error:  # name the file in every message
+        if str(error).startswith(f"{path}:"):
+            raise
+        raise TorchFileError(f"{path}: {error}") from None
+    except OSError as error:
+        raise TorchFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def _read_state_dict(path: Path) -> dict[str, np.ndarray]:
     with open(path, "rb") as handle:
         if handle.read(2) == b"PK":
             raise TorchFileError(f"{path}: a zip-format torch file, not the legacy format")

@@ -44,8 +44,10 @@ def test_non_torch_files_are_refused(tmp_path):
         load_state_dict(zipped)
     text = tmp_path / "text.pth"
     text.write_text("hello")
-    with pytest.raises(TorchFileError):
+    with pytest.raises(TorchFileError, match=r"text\.pth: not a legacy torch file"):
         load_state_dict(text)
+    with pytest.raises(TorchFileError, match=r"missing\.pth: cannot be read"):
+        load_state_dict(tmp_path / "missing.pth")
 
 
 def test_torchvision_mobilenet_v2_is_read_whole():
