@@ -455,6 +455,10 @@ def training_reading(metrics: dict, history, test_rows=None, *, gap: float = 0.1
                      f"batch and {100 * validation:.0f}% of validation slices: it fits its "
                      "training music much better than music it has not heard (overfitting), "
                      "so quote the test figure, never the training curve.")
+    elif train - validation > gap / 3:
+        lines.append(f"At the last step the head is right on {100 * train:.0f}% of a training "
+                     f"batch and {100 * validation:.0f}% of validation slices: a moderate gap "
+                     "(the batches are balanced over periods, the validation split is not).")
     else:
         lines.append(f"Training and validation accuracy end {100 * abs(train - validation):.0f} "
                      "points apart: no sign that the head learnt its training slices by heart.")
