@@ -460,6 +460,8 @@ def training_reading(metrics: dict, history, test_rows=None, *, gap: float = 0.1
                      f"batch and {100 * validation:.0f}% of validation slices: a moderate gap "
                      "(the batches are balanced over periods, the validation split is not).")
     else:
-        lines.append(f"Training and validation accuracy end {100 * abs(train - validation):.0f} "
-                     "points apart: no sign that the head learnt its training slices by heart.")
+        points = round(100 * abs(train - validation))
+        lines.append(f"Training and validation accuracy end {points} point"
+                     f"{'s' if points != 1 else ''} apart: no sign that the head learnt its "
+                     "training slices by heart.")
     return lines
