@@ -1,0 +1,25 @@
+"""The package's face: every stage's entry point from `import cclib`, without TensorFlow."""
+
+import subprocess
+import sys
+
+
+def test_every_exported_name_resolves_and_none_loads_tensorflow():
+    probe = ("import sys, cclib\n"
+             "missing = [n for n in cclib.__all__ if not hasattr(cclib, n)]\n"
+             "assert not missing, missing\n"
+             "assert set(cclib._LATER_STAGES) <= set(dir(cclib))\n"
+             "sys.exit(1 if {'tensorflow', 'keras'} & set(sys.modules) else 0)")
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import cclib
+
+    try:
+        cclib.no_such_stage
+    except AttributeError as error:
+        assert "no_such_stage" in str(error)
+    else:
+        raise AssertionError("cclib.no_such_stage resolved")
