@@ -268,13 +268,13 @@ def label_folder(audio_dir, labels_csv=None, *, periods_dir=None):
     skipped = [f"{path}: {reason}" for path, reason in unusable]
     for path in files:
         label = find_label(path, audio_dir, labels)
-        period = (label.period or table.period_of(label.composer)) if label else None
+        composer, period = table.identify(label)
         if label is None:
             skipped.append(f"{path}: no composer (not Composer_N.ext, or not in the labels CSV)")
         elif period is None:
             skipped.append(f"{path}: unknown composer {label.composer!r} (in no periods/ list)")
         else:
-            labelled.append((path, table.canonical_name(label.composer) or label.composer, period))
+            labelled.append((path, composer, period))
     return labelled, skipped
 
 

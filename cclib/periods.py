@@ -108,6 +108,24 @@ class PeriodTable:
         entry = self.composers.get(normalize_name(composer))
         return entry[0] if entry else None
 
+    def identify(self, label) -> tuple[str | None, str | None]:
+        """A file's composer as listed and its period, from its :class:`cclib.labels.Label`.
+
+        The period a labels CSV gives wins over the lists; a composer in no
+        list keeps the name it was given. No label: ``(None, None)``.
+
+        Examples
+        --------
+        >>> from cclib.labels import Label
+        >>> table = PeriodTable(("baroque",), {"bach": ("Bach", "baroque")})
+        >>> table.identify(Label("BACH")), table.identify(Label("Glass", "minimalist"))
+        (('Bach', 'baroque'), ('Glass', 'minimalist'))
+        """
+        if label is None:
+            return None, None
+        return (self.canonical_name(label.composer) or label.composer,
+                label.period or self.period_of(label.composer))
+
     def composers_of(self, period: str) -> list[str]:
         """Return the listed names of one period's composers, once each."""
         return sorted({name for name, p in self.composers.values() if p == period})

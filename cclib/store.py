@@ -211,12 +211,11 @@ def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: Peri
                       else "file name is not Composer_N.ext (give its composer with --labels)")
             skipped.append({"file": name, "reason": f"{name}: {reason}"})
             continue
-        period = label.period or table.period_of(label.composer)
+        composer, period = table.identify(label)
         if period is None:
             skipped.append({"file": name, "reason": f"{name}: unknown composer {label.composer!r} "
                                                      "(in no periods/ list)"})
             continue
-        composer = table.canonical_name(label.composer) or label.composer
         piece = path.stem
         if piece in seen:
             skipped.append({"file": name, "reason": f"{name}: piece name {piece!r} is already "
@@ -373,9 +372,7 @@ def survey_audio(audio_dir: str | Path, *, labels_csv: str | Path | None = None,
     labels = read_labels(labels_csv) if labels_csv else None
     rows = []
     for path in find_audio_files(audio_dir):
-        label = find_label(path, audio_dir, labels)
-        composer = (table.canonical_name(label.composer) or label.composer) if label else None
-        period = (label.period or table.period_of(label.composer)) if label else None
+        composer, period = table.identify(find_label(path, audio_dir, labels))
         try:
             seconds = sf.info(path).duration
         except (sf.LibsndfileError, RuntimeError, OSError):

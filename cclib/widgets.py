@@ -210,8 +210,7 @@ class ListenAndClassify:
             widgets.HBox([self.image, widgets.VBox([self.bars, self.verdict])])])
 
     def _period_of(self, path: Path) -> str | None:
-        label = parse_study_name(path)
-        return self.table.period_of(label.composer) if label else None
+        return self.table.identify(parse_study_name(path))[1]
 
     def step(self, by: int) -> None:
         """Move the slider ``by`` slices, within the piece."""
@@ -332,9 +331,7 @@ def piece_titles(audio_dir: str | Path, files: dict, table) -> dict[str, str]:
     corpus = read_corpus_table(audio_dir)
     titles = {}
     for name, path in files.items():
-        label = parse_study_name(path)
-        composer = label.composer if label else None
-        period = table.period_of(composer) if composer else None
+        composer, period = table.identify(parse_study_name(path))
         known = corpus.get(path.relative_to(audio_dir).as_posix(), {})
         title = known.get("title") or name
         titles[name] = (f"{composer} – {title}" if composer else title) + (
