@@ -75,6 +75,23 @@ def sort_periods(periods) -> list[str]:
     return sorted(set(periods), key=lambda p: (known.get(p, len(known)), p))
 
 
+def in_period_order(frame, column: str = "period"):
+    """``frame`` with ``column`` as an ordered categorical: tables group and sort chronologically.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"period": ["romantic", "20thcentury", "baroque"], "n": [1, 2, 3]})
+    >>> in_period_order(rows).groupby("period", observed=True).n.sum().index.tolist()
+    ['baroque', 'romantic', '20thcentury']
+    """
+    import pandas as pd
+
+    present = frame[column].dropna().unique()
+    order = pd.CategoricalDtype(sort_periods(present), ordered=True)
+    return frame.assign(**{column: frame[column].astype(order)})
+
+
 @dataclass(frozen=True)
 class PeriodTable:
     """Composer names and their periods, as read by :func:`load_periods`.
