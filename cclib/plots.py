@@ -220,7 +220,9 @@ def plot_period_bars(classes, probabilities, *, ax=None, title: str | None = Non
     ax : matplotlib Axes
     """
     ax = _axes(ax, figsize=(4.5, 0.35 * len(classes) + 0.8))
-    order = np.argsort(-np.asarray(probabilities), kind="stable")
+    from cclib.classify import rank_periods
+
+    order = rank_periods(probabilities)
     shares = np.asarray(probabilities)[order]
     ax.barh(range(len(order)), shares, color=["tab:blue"] + ["lightgrey"] * (len(order) - 1))
     for y, share in enumerate(shares):
@@ -276,7 +278,7 @@ def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normal
         Counts.
     classes : list of str
     normalize : bool
-        Show each row as shares of its true period.
+        Show each row as shares of its true period, each with its count.
 
     Returns
     -------
@@ -286,9 +288,10 @@ def plot_confusion(matrix, classes, *, ax=None, title: str | None = None, normal
     matrix = np.asarray(matrix, dtype=float)
     shown = row_shares(matrix) if normalize else matrix
     ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    for (i, j), value in np.ndenumerate(shown):
-        ax.text(j, i, f"{value:.2f}" if normalize else f"{int(value)}", ha="center",
-                va="center", fontsize=8, color="white" if value > 0.6 * shown.max() else "black")
+    for (i, j), value in np.ndenumerate(shown):  # a share never without its count
+        text = f"{value:.2f}\n({int(matrix[i, j])})" if normalize else f"{int(value)}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                color="white" if value > 0.6 * shown.max() else "black")
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set_yticks(range(len(classes)), classes)
     ax.set(xlabel="predicted", ylabel="true", title=title)
