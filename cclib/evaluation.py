@@ -450,7 +450,10 @@ def training_reading(metrics: dict, history, test_rows=None, *, gap: float = 0.1
                 else "") + f", chance {100 * test['chance']:.0f}%."]
     last = history.iloc[-1]
     train, validation = float(last["train_accuracy"]), float(last["validation_accuracy"])
-    if train - validation > gap:
+    if np.isnan(validation):
+        lines.append("This split has no validation slices, so the training accuracy has "
+                     "nothing to be compared with: quote the test figure.")
+    elif train - validation > gap:
         lines.append(f"At the last step the head is right on {100 * train:.0f}% of a training "
                      f"batch and {100 * validation:.0f}% of validation slices: it fits its "
                      "training music much better than music it has not heard (overfitting), "

@@ -80,3 +80,22 @@ def test_scores_by_hand():
     low, high = found["piece_balanced_accuracy_95"]
     assert 0 <= low <= 0.75 <= high <= 1
     assert bootstrap_interval([0, 1], [0, 1], 2, seed=1) == (1.0, 1.0)
+
+
+def test_the_reading_of_a_run_takes_its_numbers_from_the_run():
+    import numpy as np
+    import pandas as pd
+
+    from cclib.evaluation import training_reading
+
+    metrics = {"test": {"mobilenet": {"n_slices": 30, "n_pieces": 5, "chance": 0.5,
+                                      "piece": {"balanced_accuracy": 0.8},
+                                      "slice": {"balanced_accuracy": 0.7}}}}
+    rows = pd.DataFrame({"piece": ["a", "a", "b", "c"], "period": ["baroque"] * 2 + ["romantic"] * 2})
+    lines = [training_reading(metrics, pd.DataFrame({"train_accuracy": [t],
+                                                     "validation_accuracy": [v]}), rows)
+             for t, v in ((0.97, 0.6), (0.62, 0.5), (0.5, 0.49), (0.5, np.nan))]
+    assert lines[0][0] == "Test: 30 slices from 5 pieces; baroque rests on 1 piece (2 slices)."
+    assert lines[0][1].startswith("MobileNet names the period of 80% of whole test pieces")
+    assert "overfitting" in lines[0][2] and "moderate gap" in lines[1][2]
+    assert "end 1 point apart" in lines[2][2] and "no validation slices" in lines[3][2]
