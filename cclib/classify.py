@@ -29,7 +29,7 @@ import numpy as np
 from cclib.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from cclib.confidence import DomainModel, apply_temperature
 from cclib.errors import CclibError
-from cclib.fileio import read_json
+from cclib.fileio import read_json, sha256_of
 from cclib.spectrogram import FrontEnd, PieceSlices, cut_piece
 
 
@@ -212,8 +212,6 @@ def _keras_network(model_dir: Path, config: dict):
 
 def _litert_network(model_dir: Path, config: dict, runtime: str) -> LiteRTNetwork | None:
     """The folder's verified LiteRT export, or None (``auto``) to fall back on Keras."""
-    import hashlib
-
     record = config.get("litert") if isinstance(config, dict) else None
     path = model_dir / str(record.get("file", "")) if isinstance(record, dict) else None
     reason = None
@@ -221,7 +219,7 @@ def _litert_network(model_dir: Path, config: dict, runtime: str) -> LiteRTNetwor
         reason = "no LiteRT export (cclib train writes one when ai-edge-litert is installed)"
     elif not litert_available():
         reason = "LiteRT is not installed (pip install ai-edge-litert)"
-    elif hashlib.sha256(path.read_bytes()).hexdigest() != record.get("sha256"):
+    elif sha256_of(path) != record.get("sha256"):
         reason = f"{path.name} does not match the SHA-256 in config.json (stale or damaged)"
         if runtime == "auto":  # never used silently
             print(f"{model_dir}: {reason}; running the model under Keras", file=sys.stderr)

@@ -111,7 +111,7 @@ def _run_corpus(args) -> int:
 
     out = args.out or (paths.audio_dir() if args.instrument == "piano"
                        else paths.data_dir() / f"audio-{args.instrument}")
-    composers = [c.strip() for c in args.composers.split(",")] if args.composers else None
+    composers = _names(args.composers) if args.composers else None
     summary = build_corpus(out, max_works=None if args.all_works else args.max_works,
                            instrument=args.instrument, composers=composers, seed=args.seed,
                            sources=args.sources, soundfonts=args.soundfonts,

@@ -101,6 +101,17 @@ def read_csv(path: str | Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def inside(folder: str | Path, relative: str, what: str, *, error=CclibError) -> Path:
     """Resolve ``relative`` (a path read from a data file) within ``folder``, or refuse.
 

@@ -19,6 +19,8 @@ from cclib.errors import CclibError
 _STUDY_NAME = re.compile(r"^(?P<composer>[^_]+)_(?P<number>\d+)$")
 #: A composer or period name: letters and digits (any script), single hyphens between.
 PLAIN_NAME = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+#: What a name that is not plain is told.
+NOT_PLAIN = "not a plain name (letters, digits and hyphens only)"
 
 
 class LabelsError(CclibError, ValueError):
@@ -49,8 +51,7 @@ def check_plain_name(name: str, what: str, *, error=None) -> str:
     cclib.labels.LabelsError: period '../../elsewhere': not a plain name (letters, digits and hyphens only)
     """
     if not isinstance(name, str) or not PLAIN_NAME.fullmatch(name):
-        raise (error or LabelsError)(f"{what} {name!r}: not a plain name "
-                                     "(letters, digits and hyphens only)")
+        raise (error or LabelsError)(f"{what} {name!r}: {NOT_PLAIN}")
     return name
 
 

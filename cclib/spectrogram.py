@@ -248,17 +248,35 @@ def _frame_power(frames: np.ndarray, n_fft: int, weights=None) -> np.ndarray:
     return S
 
 
-def power_to_db(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-10) -> np.ndarray:
+def power_to_db(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-10,
+                top=None, out: np.ndarray | None = None) -> np.ndarray:
     """Convert power to decibels (re 1.0), keeping ``top_db`` below the maximum.
+
+    Parameters
+    ----------
+    S : np.ndarray
+        Power.
+    top_db, amin : float
+    top : float, optional
+        The largest power of the whole piece when ``S`` holds only part of it
+        (default: ``S``'s own maximum).
+    out : np.ndarray, optional
+        Where to write the decibels (``S`` itself, to convert in place).
 
     Examples
     --------
     >>> power_to_db(np.array([1.0, 1e-3, 0.0]), top_db=50).tolist()
     [0.0, -30.0, -50.0]
+    >>> power_to_db(np.array([1e-3, 0.0]), top_db=50, top=1.0).tolist()
+    [-30.0, -50.0]
     """
-    S_db = 10.0 * np.log10(np.maximum(S, amin))
+    S_db = np.maximum(S, amin, out=out)
+    np.log10(S_db, out=S_db)
+    np.multiply(S_db, 10.0, out=S_db)
     if S_db.size:
-        S_db = np.maximum(S_db, S_db.max() - top_db)
+        ceiling = S_db.max() if top is None else (
+            10.0 * np.log10(np.maximum(np.asarray(top, S_db.dtype), amin)))
+        np.maximum(S_db, ceiling - top_db, out=S_db)
     return S_db.astype(np.float32, copy=False)
 
 
@@ -325,8 +343,7 @@ def slice_spectrogram(S_db: np.ndarray, n_slices: int, *,
     >>> slice_spectrogram(S_db, count_slices(len(y)), front_end=FrontEnd()).shape
     (2, 128, 129)
     """
-    width = front_end.frames_per_slice
-    starts = (np.arange(n_slices) * front_end.slice_samples // front_end.hop_length).astype(int)
+    width, starts = front_end.frames_per_slice, slice_start_frames(n_slices, front_end)
     if n_slices and starts[-1] + width > S_db.shape[1]:
         raise ValueError(f"{n_slices} slices need more than the {S_db.shape[1]} frames given")
     return np.stack([S_db[:, s:s + width] for s in starts]) if n_slices else \
@@ -373,6 +390,17 @@ def slice_bounds(n_slices: int, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
     [0, 66150, 132300]
     """
     return (np.arange(n_slices + 1) * front_end.slice_samples).astype(int)
+
+
+def slice_start_frames(n_slices: int, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
+    """The spectrogram frame each slice starts at: the one nearest below ``k * seconds``.
+
+    Examples
+    --------
+    >>> slice_start_frames(3).tolist()
+    [0, 129, 258]
+    """
+    return (np.arange(n_slices) * front_end.slice_samples // front_end.hop_length).astype(int)
 
 
 def _silent(energy: np.ndarray, bounds: np.ndarray, piece_power: float,
@@ -518,14 +546,10 @@ def cut_stream(chunks, *, front_end: FrontEnd = FrontEnd(), name: str = "audio")
     power_slices, energy, piece_power, top = _stream_slices(chunks, gain, n, n_slices, front_end)
     bounds = slice_bounds(n_slices, front_end)
     kept = _kept(~_silent(energy, bounds, piece_power, front_end), name)
-    floor = 10.0 * np.log10(np.maximum(top, np.float32(1e-10))) - front_end.top_db
     for i, k in enumerate(kept):  # keep the audible slices in place (k >= i), no copy
         power_slices[i] = power_slices[k]
     slices = power_slices[: len(kept)]
-    np.maximum(slices, np.float32(1e-10), out=slices)  # power_to_db, in place: the same
-    np.log10(slices, out=slices)                       # operations on the same float32
-    np.multiply(slices, np.float32(10.0), out=slices)
-    np.maximum(slices, floor, out=slices)
+    power_to_db(slices, top_db=front_end.top_db, top=top, out=slices)
     return PieceSlices(slices, kept, n_slices - len(kept), None)
 
 
@@ -533,7 +557,7 @@ def _stream_slices(chunks, gain: float, n: int, n_slices: int, front_end: FrontE
     """Second pass of :func:`cut_stream`: every slice's power frames, every slice's energy,
     the piece's mean power and its largest frame power, all after normalisation."""
     width, bounds = front_end.frames_per_slice, slice_bounds(n_slices, front_end)
-    starts = (np.arange(n_slices) * front_end.slice_samples // front_end.hop_length).astype(int)
+    starts = slice_start_frames(n_slices, front_end)
     power_slices = np.zeros((n_slices, front_end.n_bins, width), dtype=np.float32)
     energy, total, top, position = np.zeros(n_slices), 0.0, np.float32(0.0), 0
     frames = FrameStream(n, front_end)

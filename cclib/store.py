@@ -31,9 +31,9 @@ import numpy as np
 from cclib.audio import (LONG_SECONDS, AudioError, audio_seconds, find_audio_files, load_audio,
                          stream_audio)
 from cclib.errors import CclibError
-from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries, settings_guard,
-                          write_csv, write_json)
-from cclib.labels import PLAIN_NAME, find_label, read_labels
+from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries,
+                          settings_guard, sha256_of, write_csv, write_json)
+from cclib.labels import NOT_PLAIN, PLAIN_NAME, find_label, read_labels
 from cclib.parallel import default_jobs, imap_unordered
 from cclib.periods import PeriodTable, load_periods
 from cclib.spectrogram import FrontEnd, cut_piece, cut_stream
@@ -103,13 +103,7 @@ def file_digest(path: str | Path) -> str:
     The bottleneck cache is keyed by it, so embeddings follow the content of
     an array, never its name or folder.
     """
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return sha256_of(path)[:16]
 
 
 def natural_key(text: str):
@@ -426,8 +420,7 @@ def check_manifest(rows, folder: str | Path, name: str | Path) -> None:
         ``NAME row N: REASON`` (N counts data rows from 1, as a spreadsheet does
         after its header).
     """
-    whole, plain = (r"\d+", "not a whole number"), (PLAIN_NAME.pattern, "not a plain name "
-                                                   "(letters, digits and hyphens only)")
+    whole, plain = (r"\d+", "not a whole number"), (PLAIN_NAME.pattern, NOT_PLAIN)
     patterns = {"row": whole, "index": whole, "composer": plain, "period": plain,
                 "digest": (r"[0-9a-f]{16}", "not a digest (16 hexadecimal digits)")}
     for column, (pattern, reason) in patterns.items():

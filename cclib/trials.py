@@ -119,16 +119,13 @@ def clear_trial_folder(folder: Path) -> None:
     """
     if not folder.exists():
         return
-    record = read_trial(folder) if (folder / "trial.json").is_file() else None
-    entries = {path.name for path in folder.iterdir()}
-    if record is None and entries:
-        raise TrialsError(f"{folder}: holds {', '.join(sorted(entries)[:3])}, which no trial "
-                          "wrote; move it away to run this trial")
+    record, entries = read_trial(folder), {path.name for path in folder.iterdir()}
     ours = set(record.get("files", entries)) | {"trial.json"} if record else set()
     foreign = sorted(entries - ours)
     if foreign:
-        raise TrialsError(f"{folder}: holds {', '.join(foreign[:3])}, which the trial did not "
-                          "write; move it away to run this trial again")
+        raise TrialsError(f"{folder}: holds {', '.join(foreign[:3])}, which "
+                          f"{'the trial did not write' if record else 'no trial wrote'}; "
+                          "move it away to run this trial")
     shutil.rmtree(folder)
 
 
@@ -532,7 +529,7 @@ def compare_with_study(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd
 def load_histories(out: str | Path) -> pd.DataFrame:
     """Every finished trial's ``history.csv`` of a runs folder, with a ``trial`` column."""
     frames = []
-    for folder in sorted(Path(out).glob("trial-*")):
+    for folder in trial_folders(out):
         if is_done(folder) and (folder / "history.csv").exists():
             history = pd.read_csv(folder / "history.csv")
             frames.append(history.assign(trial=trial_index(folder), run=Path(out).name))
