@@ -522,6 +522,8 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
 
     started = time.perf_counter()
     paths_by_name = _check_tools(instrument, soundfonts)
+    works = list_works(max_works=max_works, composers=composers, seed=seed, sources=sources,
+                       soundfonts=sorted(paths_by_name), after=after)  # refuses before writing
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
@@ -531,9 +533,6 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
         **({"after": after} if after else {})},
         what="a corpus", error=CorpusError)
     failed_before, rows = _previous_run(out, retry_failed)
-
-    works = list_works(max_works=max_works, composers=composers, seed=seed, sources=sources,
-                       soundfonts=sorted(paths_by_name), after=after)
     done = {w.name for w in works if (out / f"{w.name}.wav").exists() and f"{w.name}.wav" in rows}
     todo = [w for w in works if w.name not in done and w.source not in failed_before]
     summary = CorpusSummary(already_done=len(done),

@@ -227,3 +227,12 @@ def test_a_broken_model_folder_is_refused_in_one_line(tmp_path):
         assert run.returncode == 2 and "Traceback" not in run.stderr
         (line,) = run.stderr.splitlines()
         assert line.startswith(f"cclib classify: {model}")
+
+
+def test_a_refused_corpus_writes_nothing(tmp_path):
+    for args in (["--sources", "nowhere"], ["--soundfonts", "NoSuchFont"]):
+        run = cclib("corpus", "--out", tmp_path / "audio", *args)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        (line,) = run.stderr.splitlines()
+        assert line.startswith(f"cclib corpus: {args[0]}: ")
+        assert not (tmp_path / "audio").exists()  # no corpus.json recording what was refused
