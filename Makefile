@@ -86,25 +86,21 @@ spectrograms: setup
 notebooks: setup
 	@mkdir -p $(RUNS)
 	@for nb in $(SERIES); do \
-	  echo "papermill: notebooks/$$nb.ipynb -> $(RUNS)/$$nb.ipynb"; \
-	  $(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
+	  $(BIN)/cclib notebook notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
 	    -p out $(abspath $(RUNS))/figures $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO))) $(STORE_PARAM) || exit 1; \
 	done
-	@echo "papermill: notebooks/04_retrain_mobilenet.ipynb -> $(RUNS)/04_retrain_mobilenet.ipynb"
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/04_retrain_mobilenet.ipynb \
+	@$(BIN)/cclib notebook notebooks/04_retrain_mobilenet.ipynb \
 	  $(RUNS)/04_retrain_mobilenet.ipynb -p out $(abspath $(MODEL)) $(STORE_PARAM)
 
 # A small batch per protocol (3 trials, 600 steps), then notebook 05 on it.
 demo-trials: setup
 	$(call run-batches,$(DEMO_BATCHES),3,600,$(DEMO_TRIALS))
-	@echo "papermill: notebooks/05_results_and_plots.ipynb -> $(RUNS)/05_results_and_plots.ipynb"
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/05_results_and_plots.ipynb \
+	@$(BIN)/cclib notebook notebooks/05_results_and_plots.ipynb \
 	  $(RUNS)/05_results_and_plots.ipynb -p runs $(abspath $(DEMO_TRIALS)) -p out $(abspath $(RUNS))/figures
 
 # Notebook 06 headless keeps its static figures; open it in JupyterLab to listen.
 listen: setup
-	@echo "papermill: notebooks/06_listen_and_classify.ipynb -> $(RUNS)/06_listen_and_classify.ipynb"
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/06_listen_and_classify.ipynb \
+	@$(BIN)/cclib notebook notebooks/06_listen_and_classify.ipynb \
 	  $(RUNS)/06_listen_and_classify.ipynb -p model $(abspath $(MODEL)) -p out $(abspath $(RUNS))/figures \
 	  $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO)))
 
@@ -114,23 +110,21 @@ instrumentation-demo: setup
 
 # Notebook 07 on the demo's trials and instrumentation stores.
 relations: setup
-	@echo "papermill: notebooks/07_period_relationships.ipynb -> $(RUNS)/07_period_relationships.ipynb"
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/07_period_relationships.ipynb \
+	@$(BIN)/cclib notebook notebooks/07_period_relationships.ipynb \
 	  $(RUNS)/07_period_relationships.ipynb -p runs $(abspath $(DEMO_TRIALS)) -p model $(abspath $(MODEL)) \
 	  -p out $(abspath $(RUNS))/relations -p instrument_steps 600 $(STORE_PARAM)
 
 # The whole corpus three ways (about 20 minutes of rendering on 2 cores), then notebook 07.
 instrumentation: setup
 	$(call render-instruments,$(FULL_INSTR),)
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/07_period_relationships.ipynb \
+	@$(BIN)/cclib notebook notebooks/07_period_relationships.ipynb \
 	  $(FULL_INSTR)/07_period_relationships.ipynb -p instrumentation $(abspath $(FULL_INSTR)) \
 	  -p runs $(abspath $(if $(wildcard $(FULL_TRIALS)),$(FULL_TRIALS),$(DEMO_TRIALS))) \
 	  -p out $(abspath $(FULL_INSTR))/relations
 
 # Notebook 08 on small settings: one seed, four protocols, 1,500 steps.
 hear: setup
-	@echo "papermill: notebooks/08_does_it_hear_the_period.ipynb -> $(RUNS)/08_does_it_hear_the_period.ipynb"
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/08_does_it_hear_the_period.ipynb \
+	@$(BIN)/cclib notebook notebooks/08_does_it_hear_the_period.ipynb \
 	  $(RUNS)/08_does_it_hear_the_period.ipynb -p steps 1500 -p seeds 1 \
 	  -p protocols "$(DEMO_PROTOCOLS)" -p out $(abspath $(DATA))/runs/demo-generalization
 
@@ -151,7 +145,7 @@ generalization: setup corpus
 # (about 35 minutes on 2 cores, estimated from 2-trial batches).
 trials: setup
 	$(call run-batches,$(FULL_BATCHES),$(TRIALS_N),6000,$(FULL_TRIALS))
-	@$(BIN)/papermill --no-progress-bar --log-level WARNING notebooks/05_results_and_plots.ipynb \
+	@$(BIN)/cclib notebook notebooks/05_results_and_plots.ipynb \
 	  $(FULL_TRIALS)/05_results_and_plots.ipynb -p runs $(abspath $(FULL_TRIALS))
 	@echo "trials: tables in $(FULL_TRIALS)/*/summary.json, figures in $(FULL_TRIALS)/figures/"
 

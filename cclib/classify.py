@@ -236,6 +236,10 @@ def _litert_network(model_dir: Path, config: dict, runtime: str) -> LiteRTNetwor
 def rank_periods(probabilities) -> np.ndarray:
     """Class numbers, best first (ties keep their order).
 
+    Returns
+    -------
+    order : np.ndarray [shape=(n_classes,), dtype=int]
+
     Examples
     --------
     >>> rank_periods([0.2, 0.5, 0.3]).tolist()
@@ -257,7 +261,13 @@ def hierarchy_lines(classes, probabilities, *, top: int | None = None) -> list[s
 
 
 def read_slice_input(path: str) -> np.ndarray:
-    """Stored slices: ``file.npy`` (one slice, or a stack) or ``file.npy#ROW`` (one row of a store array)."""
+    """Stored slices: ``file.npy`` (one slice, or a stack) or ``file.npy#ROW`` (one row of a store array).
+
+    Returns
+    -------
+    slices : np.ndarray [shape=(n, n_bins, frames)]
+        One slice is a stack of one.
+    """
     name, _, row = str(path).partition("#")
     try:
         array = np.load(name, mmap_mode="r", allow_pickle=False)

@@ -7,6 +7,7 @@
     cclib classify      print the period hierarchy of audio files or slices
     cclib evaluate      score a model on a folder of labelled recordings
     cclib trials        execute a notebook once per seed, headless, and tabulate
+    cclib notebook      execute one notebook headless (what make demo runs)
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
@@ -426,6 +427,31 @@ def _run_trials(args) -> int:
     return 0 if summary.done > 0 else 1
 
 
+def _add_notebook(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "notebook", help="execute one notebook headless with papermill",
+        description="Run NOTEBOOK headless into OUTPUT, an executed copy, with its parameters "
+                    "set by -p (the way make demo runs the series). A failing cell is named "
+                    "in one line; OUTPUT keeps the notebook up to it.")
+    parser.add_argument("notebook", type=Path, metavar="NOTEBOOK")
+    parser.add_argument("output", type=Path, metavar="OUTPUT")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"), help="a parameter of the notebook")
+    parser.set_defaults(run=_run_notebook)
+
+
+def _run_notebook(args) -> int:
+    import time
+
+    from cclib.trials import parse_value, run_notebook
+
+    started = time.perf_counter()
+    run_notebook(args.notebook, args.output,
+                 {name: parse_value(value) for name, value in args.parameter})
+    print(f"notebook: {args.notebook} -> {args.output}, {time.perf_counter() - started:.0f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cclib`` command."""
     parser = argparse.ArgumentParser(
@@ -438,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_classify(subparsers)
     _add_evaluate(subparsers)
     _add_trials(subparsers)
+    _add_notebook(subparsers)
     return parser
 
 

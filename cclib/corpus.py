@@ -18,7 +18,6 @@ import contextlib
 import os
 import random
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -29,7 +28,7 @@ from pathlib import Path
 from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
                           temporary_name, write_csv, write_json)
-from cclib.parallel import default_jobs, imap_unordered
+from cclib.parallel import default_jobs, run_batch, say
 from cclib.scores import (CORPUS_COMPOSERS, SOURCES, Score, all_scores, openscore_midi,
                           score_ensemble, score_title)
 from cclib.synth import RenderTimeout, SynthError, fluidsynth_library, synth_for
@@ -518,8 +517,6 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
     -------
     summary : CorpusSummary
     """
-    from tqdm.auto import tqdm
-
     started = time.perf_counter()
     paths_by_name = _check_tools(instrument, soundfonts)
     works = list_works(max_works=max_works, composers=composers, seed=seed, sources=sources,
@@ -541,22 +538,19 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
                         if w.source in failed_before]
     tasks = [RenderTask(work, str(out), instrument, str(paths_by_name[work.soundfont]), timeout,
                         max_seconds) for work in todo]
-    bar = tqdm(total=len(tasks), unit="work", desc="corpus",
-               disable=not progress if progress is not None else None, file=sys.stderr)
-    for result in imap_unordered(render_work, tasks, jobs=jobs or default_jobs()):
-        bar.update()
+    for result in run_batch(render_work, tasks, desc="corpus", unit="work",
+                            jobs=jobs or default_jobs(), progress=progress):
         work = result.work
         if result.error:
             summary.failed += 1
             summary.failures.append(result.error)
             failed_before[work.source] = {"file": f"{work.name}.wav", "source": work.source,
                                           "reason": result.error}
-            bar.write(f"skipped {result.error}", file=sys.stderr)
+            say(f"skipped {result.error}")
         else:
             summary.rendered += 1
             rows[result.row["file"]] = result.row
             failed_before.pop(work.source, None)
-    bar.close()
 
     write_csv(out / "corpus-failed.csv", ("file", "source", "reason"), failed_before.values())
     present = sorted((row for name, row in rows.items() if (out / name).exists()),

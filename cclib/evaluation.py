@@ -17,6 +17,10 @@ import pandas as pd
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     """Counts [true class, predicted class] (scikit-learn's, over all ``n_classes``).
 
+    Returns
+    -------
+    matrix : np.ndarray [shape=(n_classes, n_classes), dtype=int]
+
     Examples
     --------
     >>> confusion_matrix([0, 1, 1], [0, 0, 1], 2).tolist()
@@ -29,6 +33,10 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
 
 def row_shares(matrix) -> np.ndarray:
     """Each row of a count matrix as shares of its sum (empty rows stay zero).
+
+    Returns
+    -------
+    shares : np.ndarray [shape=matrix.shape]
 
     Examples
     --------
@@ -65,6 +73,11 @@ def scores(y_true, y_pred, n_classes: int) -> dict:
 
 def mean_profiles(probabilities: np.ndarray, y_true, n_classes: int) -> np.ndarray:
     """The mean probabilities given to the slices of each true class (zeros where none).
+
+    Returns
+    -------
+    profiles : np.ndarray [shape=(n_classes, n_classes)]
+        Row ``i``: the mean probabilities of the slices of class ``i``.
 
     Examples
     --------
@@ -371,6 +384,32 @@ def score_pieces(pieces: list, classes, slice_truth, slice_predicted, *, n_boot:
         "unknown_periods": [{k: p[k] for k in ("file", "period", "heard_as", "score")}
                             for p in pieces if not p["known"]],
     }
+
+
+#: Words for the parts of a dotted metric key (``test.mobilenet.slice.balanced_accuracy``).
+_METRIC_WORDS = {"slice": "slices", "piece": "pieces", "mobilenet": "", "reference":
+                 " (reference classifier)", "majority_baseline": "one-period baseline, "}
+
+
+def metric_label(key: str) -> str:
+    """Words for a dotted metric key, for axes and table headings.
+
+    Examples
+    --------
+    >>> metric_label("test.mobilenet.slice.balanced_accuracy")
+    'balanced accuracy, test slices'
+    >>> metric_label("test.reference.piece.accuracy")
+    'accuracy, test pieces (reference classifier)'
+    >>> metric_label("test.mobilenet.majority_baseline.accuracy")
+    'one-period baseline, accuracy, test slices'
+    """
+    parts = key.split(".")
+    if len(parts) != 4 or parts[1] not in _METRIC_WORDS or parts[2] not in _METRIC_WORDS:
+        return key
+    split, model, level, measure = parts
+    prefix, unit = ("one-period baseline, ", "slices") if level == "majority_baseline" else (
+        "", _METRIC_WORDS[level])
+    return f"{prefix}{measure.replace('_', ' ')}, {split} {unit}{_METRIC_WORDS[model]}"
 
 
 def evaluation_lines(report: dict) -> list[str]:

@@ -178,16 +178,27 @@ def settings_guard(path: str | Path, settings: dict, *, what: str, error=CclibEr
     cclib.errors.CclibError: ...: holds a run made with other settings (seed: 0 there, 1 asked); choose another folder or remove it
     """
     path = Path(path)
-    wanted = json.loads(json.dumps(settings))  # as it reads back: tuples become lists
     if not path.exists():
-        write_json(path, wanted)
+        write_json(path, settings)
         return
-    found = read_json(path, error=error)
+    check_settings(read_json(path, error=error), settings, path.parent, what=what, error=error)
+
+
+def check_settings(found: dict, settings: dict, folder: str | Path, *, what: str,
+                   error=CclibError) -> None:
+    """Refuse a folder whose recorded settings ``found`` differ from ``settings``.
+
+    Raises
+    ------
+    error
+        Naming the folder and, for each key that differs, both values.
+    """
+    wanted = json.loads(json.dumps(settings))  # as it reads back: tuples become lists
     if found == wanted:
         return
     differences = "; ".join(f"{key}: {there!r} there, {asked!r} asked"
                             for key, there, asked in _differences(found, wanted))
-    raise error(f"{path.parent}: holds {what} made with other settings ({differences}); "
+    raise error(f"{folder}: holds {what} made with other settings ({differences}); "
                 "choose another folder or remove it")
 
 

@@ -419,7 +419,13 @@ def export_litert(model: keras.Model, out: str | Path, check: np.ndarray) -> dic
 
 
 def predict_in_batches(model: keras.Model, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-    """``model(x)`` in batches through one compiled function (no ``predict`` overhead per call)."""
+    """``model(x)`` in batches through one compiled function (no ``predict`` overhead per call).
+
+    Returns
+    -------
+    outputs : np.ndarray or tuple of np.ndarray [shape=(len(x), ...)]
+        As ``model(x)`` gives them, one row per row of ``x``.
+    """
     call = _compiled(model)
     batches = [call(tf.convert_to_tensor(np.asarray(x[i:i + batch_size], dtype=np.float32)))
                for i in range(0, len(x), batch_size)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterable, Iterator
 
@@ -70,6 +71,50 @@ def imap_unordered(func: Callable, items: Iterable, *, jobs: int = 1,
         futures = [pool.submit(func, item) for item in items]
         for future in as_completed(futures):
             yield future.result()
+
+
+def run_batch(func: Callable, tasks: list, *, desc: str, unit: str, jobs: int = 1,
+              scheduler: str = "local", progress: bool | None = None, done_before: int = 0,
+              first_alone: bool = False, postfix: Callable | None = None) -> Iterator:
+    """Yield ``func(task)`` for every task as it finishes, under one progress bar on stderr.
+
+    The one loop of the resumable batches (``cclib spectrograms``, ``corpus``
+    and ``trials``): each plans its pending tasks, counts ``done_before`` as
+    already done, and turns the results into its own summary line. Say what
+    went wrong with a task through :func:`say`, which writes above the bar.
+
+    Parameters
+    ----------
+    progress : bool, optional
+        Show the bar (default: only on a terminal).
+    first_alone : bool
+        Run the first task alone before the others, so that the caches it
+        fills are made once and shared.
+    postfix : callable, optional
+        ``postfix(result)`` → text shown after the bar (or None to keep it).
+    """
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=done_before + len(tasks), initial=done_before, unit=unit, desc=desc,
+               file=sys.stderr, disable=not progress if progress is not None else None)
+    waves = [tasks[:1], tasks[1:]] if first_alone and jobs > 1 and len(tasks) > 1 else [tasks]
+    try:
+        for wave in waves:
+            for result in imap_unordered(func, wave, jobs=jobs, scheduler=scheduler):
+                bar.update()
+                text = postfix(result) if postfix else None
+                if text:
+                    bar.set_postfix_str(text)
+                yield result
+    finally:
+        bar.close()
+
+
+def say(message: str) -> None:
+    """One line on stderr, above any progress bar of :func:`run_batch`."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(message, file=sys.stderr)
 
 
 def die_with_parent(parent: int, *, every: float = 0.5) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cclib.evaluation import row_shares
+from cclib.evaluation import metric_label, row_shares
 from cclib.spectrogram import FrontEnd, band_frequencies
 
 
@@ -79,7 +79,8 @@ def plot_spectrogram(S_db: np.ndarray, *, front_end: FrontEnd = FrontEnd(), ax=N
     return ax
 
 
-def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, axes=None):
+def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, panel: float = 1.6,
+                    axes=None):
     """Draw spectrogram slices side by side in a grid, on one colour scale.
 
     Parameters
@@ -88,6 +89,9 @@ def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, axes=Non
     titles : list of str, optional
         One per slice (e.g. the slice ids).
     ncols : int > 0
+    panel : float
+        Width of one slice in inches (its height is 1.1 times that); a few
+        slices shown to a class want 4 or more.
     axes : array of matplotlib Axes, optional
         At least ``n`` of them.
 
@@ -100,7 +104,7 @@ def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, axes=Non
     n = len(slices)
     if axes is None:
         nrows = max(1, -(-n // ncols))
-        _, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows),
+        _, axes = plt.subplots(nrows, ncols, figsize=(panel * ncols, 1.1 * panel * nrows),
                                layout="constrained", squeeze=False)
     axes = np.asarray(axes).ravel()
     low, high = float(np.min(slices)), float(np.max(slices))
@@ -110,7 +114,7 @@ def plot_slice_grid(slices: np.ndarray, *, titles=None, ncols: int = 6, axes=Non
             ax.imshow(np.asarray(slices[i], dtype=np.float32), origin="lower", aspect="auto",
                       cmap="magma", vmin=low, vmax=high, interpolation="nearest")
             if titles is not None:
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i], fontsize=8 if panel < 3 else 11)
     return axes
 
 
@@ -189,7 +193,7 @@ def plot_boxes(frame, metric: str, *, by: str, ax=None, title: str | None = None
     if chance is not None:
         ax.axhline(chance, color="grey", linestyle=":", label="chance")
         ax.legend(loc="lower right")
-    ax.set(xlabel=by, ylabel=metric, ylim=(0, 1), title=title)
+    ax.set(xlabel=by, ylabel=metric_label(metric), ylim=(0, 1), title=title)
     return ax
 
 
@@ -206,7 +210,8 @@ def plot_slice_vs_piece(frame, *, slice_metric: str, piece_metric: str, hue: str
     for name, group in groups:
         ax.scatter(group[slice_metric], group[piece_metric], s=18, label=name)
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    ax.set(xlabel=slice_metric, ylabel=piece_metric, xlim=(0, 1), ylim=(0, 1), title=title)
+    ax.set(xlabel=metric_label(slice_metric), ylabel=metric_label(piece_metric), xlim=(0, 1),
+           ylim=(0, 1), title=title)
     if hue:
         ax.legend(loc="lower right", fontsize=8)
     return ax
@@ -234,7 +239,7 @@ def plot_period_bars(classes, probabilities, *, ax=None, title: str | None = Non
 
 
 def plot_dendrogram(linkage_matrix, labels, *, ax=None, title: str | None = None):
-    """A dendrogram of a hierarchical clustering (scipy linkage), leaves labelled.
+    """A tree of periods; the two groups of its top split in two colours.
 
     Returns
     -------
@@ -243,29 +248,119 @@ def plot_dendrogram(linkage_matrix, labels, *, ax=None, title: str | None = None
     from scipy.cluster.hierarchy import dendrogram
 
     ax = _axes(ax, figsize=(5, 3.5))
+    linkage_matrix = np.asarray(linkage_matrix)
+    top = linkage_matrix[-1, 2] if len(linkage_matrix) else 0.0
     dendrogram(linkage_matrix, labels=list(labels), ax=ax, leaf_rotation=45,
-               color_threshold=0, above_threshold_color="tab:blue")
+               color_threshold=top, above_threshold_color="grey")
     ax.set(ylabel="distance", title=title)
     return ax
 
 
-def plot_map(xy, labels, groups, *, ax=None, title: str | None = None):
-    """Points in 2-D, one colour per group (period), each labelled.
+def plot_map(xy, labels, groups, *, sizes=None, ax=None, title: str | None = None):
+    """Points in 2-D, one colour per group (period), each labelled where no other label is.
+
+    Parameters
+    ----------
+    xy : array [shape=(n, 2)]
+    labels, groups : sequences of length n
+    sizes : array [shape=(n,)], optional
+        Counts (slices per composer); dot areas grow with them.
 
     Returns
     -------
     ax : matplotlib Axes
     """
     ax = _axes(ax, figsize=(6, 5))
-    xy = np.asarray(xy)
+    xy = np.asarray(xy, dtype=float)
     groups = list(groups)
+    area = np.full(len(xy), 30.0) if sizes is None else (
+        12 + 150 * np.sqrt(np.asarray(sizes, float) / max(1, np.max(sizes))))
     for group in dict.fromkeys(groups):
         mask = np.array([g == group for g in groups])
-        ax.scatter(xy[mask, 0], xy[mask, 1], s=30, label=group)
-    for (x, y), label in zip(xy, labels):
-        ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=area[mask], alpha=0.8, label=group,
+                   edgecolors="white", linewidths=0.5)
     ax.set(xticks=[], yticks=[], title=title)
-    ax.legend(fontsize=7, loc="best")
+    legend = ax.legend(fontsize=7, loc="best", markerscale=0.6)
+    place_labels(ax, xy, labels, avoid=[legend])
+    return ax
+
+
+#: Where a point's label may go, in points from the point, tried in this order.
+_LABEL_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (0, 9), (0, -15), (9, -3), (-9, -3),
+                  (12, 10), (-12, 10), (12, -16), (-12, -16), (0, 18), (0, -24)]
+
+
+def place_labels(ax, xy, labels, *, fontsize: float = 7, avoid=()) -> list:
+    """Label points greedily: each label takes the first offset where it overlaps no
+    label already placed (nor the artists in ``avoid``), else the least-overlapping one.
+
+    Returns
+    -------
+    texts : list of matplotlib Text, one per point
+    """
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()
+    taken = [artist.get_window_extent(renderer) for artist in avoid]
+    texts = []
+    for (x, y), label in zip(np.asarray(xy, dtype=float), labels):
+        best, best_overlap = None, np.inf
+        for dx, dy in _LABEL_OFFSETS:
+            text = ax.annotate(str(label), (x, y), xytext=(dx, dy), textcoords="offset points",
+                               fontsize=fontsize, ha="left" if dx >= 0 else "right",
+                               va="bottom" if dy >= 0 else "top")
+            box = text.get_window_extent(renderer)
+            overlap = sum(_overlap_area(box, other) for other in taken)
+            if overlap < best_overlap:
+                if best is not None:
+                    best.remove()
+                best, best_overlap = text, overlap
+            else:
+                text.remove()
+            if overlap == 0:
+                break
+        taken.append(best.get_window_extent(renderer))
+        texts.append(best)
+    return texts
+
+
+def _overlap_area(a, b) -> float:
+    """Area shared by two matplotlib Bbox (display units)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(0.0, width) * max(0.0, height)
+
+
+def plot_cross_table(table, *, chance: float | None = None, ax=None, title: str | None = None,
+                     label: str = "balanced accuracy, test slices"):
+    """A trained-on × tested-on table of shares as a heatmap, each cell in %.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows: trained on; columns: tested on; values between 0 and 1.
+    chance : float, optional
+        Marked on the colour bar and named in its label; cells at or below it say so.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(1.3 * len(table.columns) + 2.2, 0.8 * len(table) + 1.4))
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(values):
+        below = chance is not None and value <= chance
+        ax.text(j, i, f"{100 * value:.1f}%" + ("\n(≤ chance)" if below else ""), ha="center",
+                va="center", fontsize=8, color="white" if value > 0.6 else "black")
+    ax.set_xticks(range(len(table.columns)), table.columns)
+    ax.set_yticks(range(len(table.index)), table.index)
+    ax.set(xlabel=table.columns.name or "tested on", ylabel=table.index.name or "trained on",
+           title=title)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.05)
+    bar.set_label(label + (f" (chance {100 * chance:.1f} %)" if chance is not None else ""),
+                  fontsize=8)
+    if chance is not None:
+        bar.ax.axhline(chance, color="black", linewidth=1.5)
     return ax
 
 

@@ -231,7 +231,6 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
         recipe trains on ``store``): protocol, seed, recipe, scores.
     """
     from cclib.classify import load_period_model
-    from cclib.training import train_model
 
     store, out = Path(store), Path(out)
     manifest = read_manifest(store)

@@ -63,8 +63,66 @@ def profile_distances(profiles) -> np.ndarray:
 
 
 def cluster(distances, *, method: str = "average") -> np.ndarray:
-    """Hierarchical clustering (scipy linkage) of a square distance matrix."""
+    """Hierarchical clustering (scipy linkage) of a square distance matrix.
+
+    Returns
+    -------
+    linkage_matrix : np.ndarray [shape=(n - 1, 4)]
+        scipy's linkage matrix for ``n`` items.
+    """
     return linkage(squareform(np.asarray(distances), checks=False), method=method)
+
+
+def top_split(linkage_matrix, classes) -> tuple[list[str], list[str], float]:
+    """The two groups the tree's highest merge joins, each in period order, earlier group first.
+
+    Returns
+    -------
+    earlier, later : list of str
+        Periods on each side of the top split; ``earlier`` holds the first
+        period in :data:`cclib.periods.PERIOD_ORDER`.
+    height : float
+        The distance at which the two groups merge.
+
+    Examples
+    --------
+    >>> distances = [[0, .2, .9, .9], [.2, 0, .9, .9], [.9, .9, 0, .3], [.9, .9, .3, 0]]
+    >>> top_split(cluster(distances), ["romantic", "classical", "renaissance", "baroque"])
+    (['renaissance', 'baroque'], ['classical', 'romantic'], 0.9)
+    """
+    from scipy.cluster.hierarchy import to_tree
+
+    from cclib.periods import sort_periods
+
+    root = to_tree(np.asarray(linkage_matrix))
+    sides = [sort_periods(classes[i] for i in side.pre_order())
+             for side in (root.get_left(), root.get_right())]
+    earlier, later = sorted(sides, key=lambda side: sort_periods(classes).index(side[0]))
+    return earlier, later, round(float(root.dist), 4)
+
+
+def tree_reading(linkage_matrix, classes, *, source: str) -> str:
+    """One sentence on a period tree's top split: is it a cut in time, and where?
+
+    Examples
+    --------
+    >>> distances = [[0, .2, .9, .9], [.2, 0, .9, .9], [.9, .9, 0, .3], [.9, .9, .3, 0]]
+    >>> print(tree_reading(cluster(distances), ["romantic", "classical", "renaissance",
+    ...                                         "baroque"], source="confusions"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    From confusions, the tree's first split is a cut in time: renaissance, baroque before it,
+    classical, romantic after (they join only at distance 0.90).
+    """
+    from cclib.periods import sort_periods
+
+    earlier, later, height = top_split(linkage_matrix, classes)
+    in_time = sort_periods(classes)[:len(earlier)] == earlier
+    sides = f"{', '.join(earlier)} {{}} {', '.join(later)}"
+    if in_time:
+        kind = "is a cut in time: " + sides.format("before it,") + " after"
+    else:
+        kind = "is not a cut in time: " + sides.format("against")
+    return f"From {source}, the tree's first split {kind} (they join only at distance {height:.2f})."
 
 
 def confused_pairs(confusion, classes, *, top: int = 5) -> pd.DataFrame:
@@ -132,6 +190,12 @@ def pooled_period_matrices(folders, *, split: str = "test", model: str = "mobile
 
 def group_means(values: np.ndarray, groups) -> tuple[np.ndarray, list]:
     """Mean of ``values`` rows per group, groups in order of first appearance.
+
+    Returns
+    -------
+    means : np.ndarray [shape=(n_groups, values.shape[1])]
+    names : list
+        The groups, in the order of the rows of ``means``.
 
     Examples
     --------
@@ -331,4 +395,35 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
             result = scores(truth, probabilities.argmax(axis=1), len(period_model.classes))
             table.loc[trained_on, tested_on] = result["balanced_accuracy"]
     table.index.name, table.columns.name = "trained on", "tested on"
+    test = data.rows[data.parts["test"]]
+    table.attrs.update(chance=1 / len(period_model.classes), test_slices=int(len(test)),
+                       test_pieces=int(test["piece"].nunique()),
+                       test_periods=int(test["period"].nunique()))
     return table
+
+
+def instrument_reading(table: pd.DataFrame) -> list[str]:
+    """Sentences on a :func:`cross_instrument_accuracy` table: same instrument against another.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame([[.6, .3], [.2, .5]], index=["piano", "strings"],
+    ...                      columns=["piano", "strings"])
+    >>> table.attrs.update(chance=0.25, test_slices=80, test_pieces=8, test_periods=4)
+    >>> print("\\n".join(instrument_reading(table)))
+    Balanced accuracy of 80 test slices from 8 pieces in 4 periods (chance 25.0 %).
+    Trained and tested on the same instrument: 55.0 % on average; on another: 25.0 %.
+    The largest fall: trained on piano, 60.0 % on piano and 30.0 % on strings.
+    """
+    values = table.to_numpy(dtype=float)
+    same = np.diag(values)
+    other = values[~np.eye(len(values), dtype=bool)]
+    drops = np.diag(values)[:, None] - values
+    i, j = np.unravel_index(np.nanargmax(drops), drops.shape)
+    attrs = table.attrs
+    return [f"Balanced accuracy of {attrs['test_slices']} test slices from {attrs['test_pieces']} "
+            f"pieces in {attrs['test_periods']} periods (chance {100 * attrs['chance']:.1f} %).",
+            f"Trained and tested on the same instrument: {100 * same.mean():.1f} % on average; "
+            f"on another: {100 * other.mean():.1f} %.",
+            f"The largest fall: trained on {table.index[i]}, {100 * values[i, i]:.1f} % on "
+            f"{table.columns[i]} and {100 * values[i, j]:.1f} % on {table.columns[j]}."]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cclib.errors import CclibError
-from cclib.fileio import atomic_path, read_json
+from cclib.fileio import atomic_path, check_settings, read_json
 from cclib.labels import check_plain_name
 from cclib.periods import sort_periods
 
@@ -142,7 +142,13 @@ def _cut_by_rank(rank: np.ndarray, size: np.ndarray, fractions) -> np.ndarray:
 
 
 def split_by_slice(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
-    """The study's protocol: random over slices, stratified by period."""
+    """The study's protocol: random over slices, stratified by period.
+
+    Returns
+    -------
+    codes : np.ndarray [shape=(len(selected),), dtype=int]
+        0 train, 1 test, 2 validation, per row of ``selected``.
+    """
     rank = (pd.Series(rng.random(len(selected)), index=selected.index)
             .groupby(selected["period"]).rank(method="first").to_numpy() - 1)
     size = selected.groupby("period")["piece"].transform("size").to_numpy()
@@ -189,6 +195,11 @@ def split_by_piece(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
     A work group (see :mod:`cclib.scores`: the movements of a quartet, the
     songs of one opus, one work from two sources) is one unit; a store
     without work groups treats every piece as its own.
+
+    Returns
+    -------
+    codes : np.ndarray [shape=(len(selected),), dtype=int]
+        0 train, 1 test, 2 validation, per row of ``selected``.
     """
     split = pd.Series(0, index=selected.index)
     unit = _work_column(selected)
@@ -209,6 +220,11 @@ def split_by_hold_out(selected: pd.DataFrame, column: str, value: str, fractions
     The cross-domain protocols: leave one texture out (``ensemble``), one
     soundfont out (``soundfont``). Training and validation works are
     assigned as by :func:`split_by_piece`, at the asked train:validation ratio.
+
+    Returns
+    -------
+    codes : np.ndarray [shape=(len(selected),), dtype=int]
+        0 train, 1 test, 2 validation, per row of ``selected``.
     """
     split = pd.Series(1, index=selected.index)
     pool = selected[selected[column] != value]
@@ -217,7 +233,13 @@ def split_by_hold_out(selected: pd.DataFrame, column: str, value: str, fractions
 
 
 def split_train_validation(selected: pd.DataFrame, fractions, rng) -> np.ndarray:
-    """Training and validation only (codes 0 and 2), whole works, at the asked ratio, per period."""
+    """Training and validation only (codes 0 and 2), whole works, at the asked ratio, per period.
+
+    Returns
+    -------
+    codes : np.ndarray [shape=(len(selected),), dtype=int]
+        0 train or 2 validation, per row of ``selected``.
+    """
     split = pd.Series(0, index=selected.index)
     f_train, _, f_validation = fractions
     inner = (f_train / (f_train + f_validation), 0.0, f_validation / (f_train + f_validation))
@@ -525,10 +547,10 @@ def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
         previous = out / "summary.json"
         if not previous.exists():
             raise SamplingError(f"{out}: not empty and holds no dataset; choose another --out")
-        found = json.loads(previous.read_text(encoding="utf-8"))
-        if (found.get("parameters"), found.get("store")) != (summary["parameters"], str(store)):
-            raise SamplingError(f"{out}: holds another dataset ({_describe(found)}); "
-                                "choose another --out")
+        found = read_json(previous, error=SamplingError)
+        check_settings({key: found.get(key) for key in ("parameters", "store")},
+                       {"parameters": summary["parameters"], "store": str(store)}, out,
+                       what="another dataset", error=SamplingError)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
         tmp.mkdir()
@@ -548,11 +570,6 @@ def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
                     image = store / f"{piece}_spectrograms" / f"{slice_name}.png"
                     (folder / image.name).symlink_to(image)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-
-
-def _describe(summary: dict) -> str:
-    params = summary.get("parameters", {})
-    return ", ".join(f"{key}={value}" for key, value in params.items())
 
 
 def read_dataset(folder: str | Path) -> pd.DataFrame:

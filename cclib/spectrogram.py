@@ -184,6 +184,10 @@ def _sparse_mel_filterbank(**params):
 def band_frequencies(front_end: FrontEnd) -> np.ndarray:
     """Centre frequency in Hz of each row of a spectrogram made by ``front_end``.
 
+    Returns
+    -------
+    frequencies : np.ndarray [shape=(front_end.n_bins,)]
+
     Examples
     --------
     >>> band_frequencies(FrontEnd(kind="linear", n_fft=512))[[0, -1]].tolist()
@@ -262,6 +266,10 @@ def power_to_db(S: np.ndarray, *, top_db: float = 80.0, amin: float = 1e-10,
         (default: ``S``'s own maximum).
     out : np.ndarray, optional
         Where to write the decibels (``S`` itself, to convert in place).
+
+    Returns
+    -------
+    S_db : np.ndarray [shape=S.shape, dtype=float32]
 
     Examples
     --------
@@ -394,6 +402,10 @@ def slice_bounds(n_slices: int, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
 
 def slice_start_frames(n_slices: int, front_end: FrontEnd = FrontEnd()) -> np.ndarray:
     """The spectrogram frame each slice starts at: the one nearest below ``k * seconds``.
+
+    Returns
+    -------
+    frames : np.ndarray [shape=(n_slices,), dtype=int]
 
     Examples
     --------

@@ -34,7 +34,7 @@ from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries,
                           settings_guard, sha256_of, write_csv, write_json)
 from cclib.labels import NOT_PLAIN, PLAIN_NAME, find_label, read_labels
-from cclib.parallel import default_jobs, imap_unordered
+from cclib.parallel import default_jobs, run_batch, say
 from cclib.periods import PeriodTable, load_periods
 from cclib.spectrogram import FrontEnd, cut_piece, cut_stream
 
@@ -302,8 +302,6 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
     summary : StoreSummary
         Also written to ``summary.json``; skipped files go to ``report.csv``.
     """
-    from tqdm.auto import tqdm
-
     started = time.perf_counter()
     audio_dir, store = Path(audio_dir), Path(store)
     if not audio_dir.is_dir():
@@ -324,19 +322,15 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
     summary = StoreSummary(already_done=already_done)
     for row in skipped:
         print(f"skipped {row['reason']}", file=sys.stderr)
-    bar = tqdm(total=len(tasks), unit="file", desc="spectrograms", disable=not progress if
-               progress is not None else None, file=sys.stderr)
-    for result in imap_unordered(convert_piece, tasks, jobs=jobs or default_jobs(),
-                                 scheduler=scheduler):
-        bar.update()
+    for result in run_batch(convert_piece, tasks, desc="spectrograms", unit="file",
+                            jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress):
         if result.error:
             skipped.append({"file": result.source, "reason": result.error})
-            bar.write(f"skipped {result.error}", file=sys.stderr)
+            say(f"skipped {result.error}")
             continue
         summary.converted += 1
         summary.slices_written += result.n_slices
         summary.silent_slices_dropped += result.n_silent
-    bar.close()
 
     rebuild_manifest(store)
     skipped.sort(key=lambda row: row["file"])

@@ -79,7 +79,7 @@ def fluidsynth_library() -> ctypes.CDLL:
         "fluid_midi_event_get_type": ([p], i), "fluid_midi_event_set_program": ([p, i], i),
         "fluid_midi_event_get_channel": ([p], i),
         "fluid_synth_handle_midi_event": ([p, p], i),
-        "fluid_player_get_status": ([p], i),
+        "fluid_player_get_status": ([p], i), "fluid_player_get_total_ticks": ([p], i),
         "new_fluid_file_renderer": ([p], p), "delete_fluid_file_renderer": ([p], None),
         "fluid_file_renderer_process_block": ([p], i),
         "fluid_set_log_function": ([i, p, p], p),
@@ -175,6 +175,9 @@ class Synth:
                 raise SynthError(f"{wav_path}: FluidSynth cannot write this file")
             lib.fluid_player_play(player)
             self._run(player, renderer, timeout, max_seconds)
+            if lib.fluid_player_get_total_ticks(player) <= 0:  # it parsed no track
+                raise SynthError(f"{'MIDI data' if isinstance(midi, bytes) else midi}: FluidSynth "
+                                 "played nothing (not a MIDI file FluidSynth can read)")
         finally:
             if renderer:
                 lib.delete_fluid_file_renderer(renderer)
@@ -196,6 +199,7 @@ class Synth:
         return _EVENT_HANDLER(handle)
 
     def _run(self, player, renderer, timeout: float | None, max_seconds: float | None) -> None:
+        """Render block by block until the player stops (or ``max_seconds`` are written)."""
         lib = self.lib
         started, blocks = time.monotonic(), 0
         last_block = int(max_seconds * self.sr / _BLOCK_SAMPLES) if max_seconds else -1

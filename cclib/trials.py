@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from cclib.errors import CclibError
-from cclib.fileio import read_json, write_csv, write_json
-from cclib.parallel import check_scheduler, default_jobs, imap_unordered
+from cclib.fileio import read_json, settings_guard, write_csv, write_json
+from cclib.parallel import check_scheduler, default_jobs, run_batch, say
 
 #: The study's figure 3: final test accuracy of its twenty trials (2019 report, figure 3).
 STUDY_TEST_ACCURACY = {"n": 20, "mean": 0.521, "median": 0.550, "min": 0.352, "max": 0.639}
@@ -271,11 +271,8 @@ def run_trial(spec: TrialSpec) -> dict:
     while attempts < KERNEL_START_ATTEMPTS:
         attempts += 1
         try:
-            with thread_limits(spec.threads), kernel_config() as config, \
-                    stderr_to(folder / "kernel.log"):
-                papermill.execute_notebook(spec.notebook, str(output), parameters=parameters,
-                                           kernel_name=spec.kernel_name, progress_bar=False,
-                                           cwd=str(Path(spec.notebook).parent), config=config)
+            with thread_limits(spec.threads), stderr_to(folder / "kernel.log"):
+                execute_notebook(spec.notebook, output, parameters, kernel_name=spec.kernel_name)
             error = None
             break
         except papermill.PapermillExecutionError as failure:  # a cell raised: keep its notebook
@@ -294,6 +291,62 @@ def run_trial(spec: TrialSpec) -> dict:
               "files": sorted(path.name for path in folder.iterdir())}
     write_json(folder / "trial.json", record)
     return record
+
+
+def execute_notebook(notebook: str | Path, output: str | Path, parameters: dict | None = None, *,
+                     kernel_name: str = "python3") -> None:
+    """Execute ``notebook`` headless into ``output`` with papermill, in the notebook's folder.
+
+    The one way cclib runs a notebook (each trial of ``cclib trials``, and
+    ``cclib notebook``): the kernel talks over private Unix sockets where the
+    OS has them (see :func:`kernel_config`), so kernels started together
+    never race for a port and none warns about unencrypted TCP.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        When a cell raises; ``output`` holds the notebook up to that cell.
+    """
+    import papermill
+
+    with kernel_config() as config:
+        papermill.execute_notebook(str(notebook), str(output), parameters=parameters or {},
+                                   kernel_name=kernel_name, progress_bar=False,
+                                   cwd=str(Path(notebook).parent), config=config)
+
+
+def check_parameters(notebook: str | Path, parameters: dict) -> dict:
+    """The notebook's parameters (name → default); refuses a name its parameters cell lacks."""
+    notebook = Path(notebook)
+    if not notebook.is_file():
+        raise TrialsError(f"{notebook}: no such notebook")
+    known = notebook_parameters(notebook)
+    for name in parameters:
+        if name not in known:
+            raise TrialsError(f"{notebook.name}: no parameter {name!r} "
+                              f"(it has {', '.join(sorted(known))})")
+    return known
+
+
+def run_notebook(notebook: str | Path, output: str | Path, parameters: dict | None = None) -> None:
+    """One notebook, headless, as ``cclib notebook`` (and ``make demo``) runs it.
+
+    Raises
+    ------
+    TrialsError
+        For a missing notebook, a parameter it does not have, or a cell that
+        raised (named with its error, the executed notebook kept in ``output``).
+    """
+    import papermill
+
+    parameters = dict(parameters or {})
+    check_parameters(notebook, parameters)
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        execute_notebook(notebook, output, parameters)
+    except papermill.PapermillExecutionError as failure:
+        raise TrialsError(f"{notebook}: cell {failure.exec_count}: {failure.ename}: "
+                          f"{failure.evalue}; the notebook up to it is in {output}") from None
 
 
 def notebook_parameters(notebook: str | Path) -> dict:
@@ -354,19 +407,14 @@ def plan_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: di
     folder never mixes two batches (asking for more trials is fine).
     """
     notebook = Path(notebook).resolve()
-    if not notebook.exists():
-        raise TrialsError(f"{notebook}: no such notebook")
     parameters = dict(parameters or {})
-    known = notebook_parameters(notebook)
+    known = check_parameters(notebook, parameters)
     missing = [name for name in ("seed", "out") if name not in known]
     if missing:
         raise TrialsError(f"{notebook.name}: its parameters cell has no {' or '.join(missing)} "
                           "(cclib trials sets both for each trial)")
-    for name in parameters:
-        if name not in known:
-            raise TrialsError(f"{notebook.name}: no parameter {name!r} "
-                              f"(it has {', '.join(sorted(known))})")
-        if name in ("seed", "out"):
+    for name in ("seed", "out"):
+        if name in parameters:
             raise TrialsError(f"-p {name}: cclib trials sets {name} for each trial")
     out = Path(out)
     run = {"notebook": str(notebook), "parameters": parameters, "first_seed": first_seed}
@@ -374,14 +422,8 @@ def plan_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: di
     if out.is_dir() and not run_json.exists() and any(out.iterdir()):
         raise TrialsError(f"--out {out}: not empty and holds no batch of trials (no run.json); "
                           "choose another --out")
-    if run_json.exists():
-        previous = read_json(run_json, error=TrialsError)
-        if {key: previous.get(key) for key in run} != run:
-            raise TrialsError(f"{out}: holds another batch ({run_json} differs); "
-                              "choose another --out")
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(run_json, run)
+    out.mkdir(parents=True, exist_ok=True)
+    settings_guard(run_json, run, what="another batch of trials", error=TrialsError)
     return [TrialSpec(index=i, seed=first_seed + i, notebook=str(notebook),
                       folder=str(trial_folder(out, i, n)), parameters=parameters, threads=threads)
             for i in range(n)]
@@ -465,8 +507,6 @@ def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dic
     fills (the bottleneck cache under ``data/models/bottlenecks``) are made
     once and shared by all later trials instead of being computed by each.
     """
-    from tqdm.auto import tqdm
-
     started = time.perf_counter()
     check_scheduler(scheduler)
     threads = threads or max(1, default_jobs() // max(1, jobs))
@@ -475,23 +515,21 @@ def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dic
     pending = [spec for spec in specs if not is_done(spec.folder)]
     values = [flatten_metrics(json.loads((Path(s.folder) / "metrics.json").read_text())).get(metric)
               for s in specs if s not in pending] if metric else []
-    bar = tqdm(total=n, initial=n - len(pending), unit="trial", desc="trials", file=sys.stderr,
-               disable=not progress if progress is not None else None)
-    batches = [pending[:1], pending[1:]] if jobs > 1 and len(pending) > 1 else [pending]
-    for batch in batches:
-        for record in imap_unordered(run_trial, batch, jobs=jobs, scheduler=scheduler):
-            bar.update()
-            if record["status"] == "failed":
-                see = f"; see {record['folder']}/notebook.ipynb" if record["attempts"] else ""
-                tqdm.write(f"trial {record['trial']} (seed {record['seed']}) failed: "
-                           f"{record['error']}{see}", file=sys.stderr)
-            elif metric:
-                metrics = json.loads((Path(record["folder"]) / "metrics.json").read_text())
-                values.append(flatten_metrics(metrics).get(metric))
-                known = [v for v in values if v is not None]
-                if known:
-                    bar.set_postfix_str(f"mean {metric} {np.mean(known):.3f}")
-    bar.close()
+
+    def running_mean(record: dict) -> str | None:
+        if record["status"] != "done" or not metric:
+            return None
+        metrics = json.loads((Path(record["folder"]) / "metrics.json").read_text())
+        values.append(flatten_metrics(metrics).get(metric))
+        known = [v for v in values if v is not None]
+        return f"mean {metric} {np.mean(known):.3f}" if known else None
+
+    for record in run_batch(run_trial, pending, desc="trials", unit="trial", jobs=jobs,
+                            scheduler=scheduler, progress=progress, done_before=n - len(pending),
+                            first_alone=True, postfix=running_mean):
+        if record["status"] == "failed":
+            see = f"; see {record['folder']}/notebook.ipynb" if record["attempts"] else ""
+            say(f"trial {record['trial']} (seed {record['seed']}) failed: {record['error']}{see}")
     frame, summary = write_summary(out, n)
     return TrialsSummary(out=str(out), n=n, done=summary["done"], failed=summary["failed"],
                          ran=len(pending), seconds=time.perf_counter() - started,
@@ -508,22 +546,108 @@ def collect_trials(runs) -> pd.DataFrame:
 def compare_with_study(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.DataFrame:
     """The study's figure 3 table next to each run's, for one metric (in %).
 
+    The batches made with the study's protocol (per-composer sampling, slice
+    split) come right after the study's row, marked in ``protocol``; a batch
+    with fewer steps or trials than the study's recipe says so in ``reduced``.
+
     Returns
     -------
     table : pandas.DataFrame
-        One row for the study and one per run: method, split, n, mean,
-        median, min, max.
+        One row for the study and one per run: method, split, steps, n
+        (trials), test slices and pieces per trial, mean, median, min, max,
+        protocol, reduced.
     """
-    rows = [{"run": "study (2019)", "method": "(its own)", "split": "slice", **STUDY_TEST_ACCURACY}]
+    rows = [{"run": "study (2019)", "method": "(its own)", "split": "slice",
+             **STUDY_TEST_ACCURACY, "protocol": "its report, fig. 3", "reduced": ""}]
     done = trials[trials["status"] == "done"]
     for run, group in done.groupby("run", sort=False):
-        rows.append({"run": run, "method": group.get("method", pd.Series([""])).iloc[0],
-                     "split": group.get("split", pd.Series([""])).iloc[0],
-                     **study_table(group[metric].tolist())})
+        rows.append({"run": run, **_batch_description(group), **study_table(group[metric].tolist())})
     table = pd.DataFrame(rows).set_index("run")
     for column in ("mean", "median", "min", "max"):
         table[column] = (100 * table[column]).round(1)
-    return table[["method", "split", "n", "mean", "median", "min", "max"]]
+    like_study = table["protocol"] == "the study's"
+    table = pd.concat([table.iloc[:1], table[like_study], table.iloc[1:][~like_study.iloc[1:]]])
+    columns = ["method", "split", "steps", "n", "test slices", "test pieces",
+               "mean", "median", "min", "max", "protocol", "reduced"]
+    return table.reindex(columns=columns)
+
+
+def _batch_description(group: pd.DataFrame) -> dict:
+    """Method, split, steps, test sizes, protocol and reduction of one batch's finished trials."""
+    from cclib.training import TrainConfig
+
+    first = group.iloc[0]
+    steps = int(group["recipe.steps"].median()) if "recipe.steps" in group else None
+    full_steps, full_n = TrainConfig().steps, STUDY_TEST_ACCURACY["n"]
+    reduced = ((steps is not None and steps < full_steps) or len(group) < full_n)
+    sizes = {f"test {unit}": round(float(group[f"test.mobilenet.n_{unit}"].mean()), 1)
+             if f"test.mobilenet.n_{unit}" in group else None for unit in ("slices", "pieces")}
+    like_study = first.get("method") == "per-composer" and first.get("split") == "slice"
+    return {"method": first.get("method", ""), "split": first.get("split", ""), "steps": steps,
+            **sizes, "protocol": "the study's" if like_study else "",
+            "reduced": f"{steps} of {full_steps} steps, {len(group)} of {full_n} trials"
+            if reduced else ""}
+
+
+def batch_table(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.DataFrame:
+    """Balanced accuracy of the network and the reference classifier per method and split (%).
+
+    ``metric`` names the level (``test.mobilenet.slice.accuracy``: test
+    slices); its balanced accuracy is tabulated beside the test sizes,
+    chance, and the plain accuracy of always answering the largest period.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Indexed by method and split; columns in words, each a mean over the
+        batch's finished trials (min and max for the two classifiers).
+    """
+    from cclib.evaluation import metric_label
+
+    done = trials[trials["status"] == "done"]
+    balanced = metric.replace(".accuracy", ".balanced_accuracy")
+    split = metric.split(".")[0]
+    named = {balanced: "MobileNet", balanced.replace(".mobilenet.", ".reference."): "reference"}
+    groups = done.groupby(["method", "split"])
+    table = pd.DataFrame({"trials": groups.size(),
+                          f"{split} slices": groups[f"{split}.mobilenet.n_slices"].mean().round(1),
+                          f"{split} pieces": groups[f"{split}.mobilenet.n_pieces"].mean().round(1)})
+    for key, name in named.items():
+        for stat in ("mean", "min", "max"):
+            table[f"{name} {stat}"] = (100 * groups[key].agg(stat)).round(1)
+    table["chance"] = (100 * groups[f"{split}.mobilenet.chance"].mean()).round(1)
+    baseline = metric.replace(".slice.", ".majority_baseline.")
+    if baseline in done:  # slice level only
+        table["always the largest period (accuracy)"] = (100 * groups[baseline].mean()).round(1)
+    table.columns.name = metric_label(balanced) + ", %"
+    return table
+
+
+def trials_reading(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> list[str]:
+    """What the batches say against the study, in sentences with their own numbers.
+
+    Compares the batches with the study's protocol to the study's reported
+    mean, and slice-split batches with piece-split ones of the same method:
+    the gap is what hearing other slices of the same pieces in training adds.
+    """
+    done = trials[trials["status"] == "done"]
+    by_batch = done.groupby(["method", "split"])[metric]
+    means, counts = by_batch.mean(), by_batch.size()
+    lines = []
+    if ("per-composer", "slice") in means.index:
+        mean, n = means["per-composer", "slice"], counts["per-composer", "slice"]
+        lines.append(f"With the study's protocol (per-composer sampling, slice split) the mean is "
+                     f"{100 * mean:.1f} % over {n} trials; the study reported "
+                     f"{100 * STUDY_TEST_ACCURACY['mean']:.1f} % over {STUDY_TEST_ACCURACY['n']}.")
+    for method in means.index.get_level_values(0).unique():
+        if (method, "slice") in means.index and (method, "piece") in means.index:
+            leak, clean = means[method, "slice"], means[method, "piece"]
+            lines.append(f"{method}: {100 * leak:.1f} % when test slices come from pieces also "
+                         f"heard in training (slice split, {counts[method, 'slice']} trials), "
+                         f"{100 * clean:.1f} % on unheard pieces (piece split, "
+                         f"{counts[method, 'piece']} trials): {100 * (leak - clean):+.1f} points "
+                         "are the leak, not the period.")
+    return lines
 
 
 def load_histories(out: str | Path) -> pd.DataFrame:

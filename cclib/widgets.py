@@ -64,7 +64,12 @@ class Listening:
 
     @property
     def verdict(self) -> np.ndarray:
-        """Whole-piece probabilities: the mean over its slices."""
+        """Whole-piece probabilities: the mean over its slices.
+
+        Returns
+        -------
+        verdict : np.ndarray [shape=(n_classes,)]
+        """
         return self.probabilities.mean(axis=0)
 
     @property
@@ -98,6 +103,11 @@ def analyse_audio(period_model: PeriodModel, y: np.ndarray, name: str, *,
 
 def slice_audio(y: np.ndarray, index: int, *, sr: int, seconds: float) -> np.ndarray:
     """The samples of slice ``index`` (seconds ``index * seconds`` to ``(index + 1) * seconds``).
+
+    Returns
+    -------
+    y_slice : np.ndarray [shape=(sr * seconds,)]
+        Shorter where the piece ends first.
 
     Examples
     --------

@@ -111,6 +111,23 @@ def instrument_stores(small_corpus, tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="session")
+def instrument_experiment(instrument_stores, tmp_path_factory):
+    """Notebook 07's instrumentation experiment, run once as the notebook runs it (seed 0,
+    20 steps): ``(out, datasets, table)``, with the models in ``out/instrumentation``."""
+    from cclib.relations import cross_instrument_accuracy, instrument_datasets
+    from cclib.training import TrainConfig
+
+    out = tmp_path_factory.mktemp("relations")
+    stores = {name: instrument_stores / f"spectrograms-{name}" for name in ("piano", "strings")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCLIB_DATA", str(out / "data"))
+        datasets = instrument_datasets(stores, out / "instrumentation", seed=0)
+        table = cross_instrument_accuracy(datasets, out / "instrumentation",
+                                          TrainConfig(steps=20, seed=0))
+    return out, datasets, table
+
+
 #: Notebook 08 and the protocols on tiny settings: seconds per model.
 TINY_RECIPE = {"steps": 30, "batch_size": 16, "input_size": 32, "seed": 0}
 
@@ -129,3 +146,27 @@ def mixed_corpus(tmp_path_factory):
     assert summary.failed == 0
     convert_folder(root / "audio", root / "store", jobs=2, progress=False)
     return root
+
+
+def stub_period_model(midpoint: float = -45.0):
+    """A PeriodModel with known answers and no network: a slice's loudness decides.
+
+    A slice's mean level (dB) sets P(renaissance) = 1 / (1 + exp(-(level - midpoint) / 5)),
+    the rest goes to baroque; the embedding is the slice's mean per band. Widget,
+    relations and classify logic can be tested against it in milliseconds.
+    """
+    from cclib.classify import PeriodModel
+    from cclib.spectrogram import FrontEnd
+
+    class StubPeriodModel(PeriodModel):
+        def analyse(self, slices):
+            slices = np.asarray(slices, dtype=np.float32)
+            early = 1 / (1 + np.exp(-(slices.mean(axis=(1, 2)) - midpoint) / 5))
+            return slices.mean(axis=2), np.stack([early, 1 - early], axis=1)
+
+    return StubPeriodModel(model=None, classes=["renaissance", "baroque"], front_end=FrontEnd())
+
+
+@pytest.fixture
+def stub_model():
+    return stub_period_model()

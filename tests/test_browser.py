@@ -1,5 +1,7 @@
 """A real browser: JupyterLab runs notebook 06, the slider moves, the bars change.
 
+Another piece shows the busy line before it appears, and no cell writes to stderr.
+
 Needs Debian's Chromium (``apt-get install chromium``, which ``make setup``
 does where it can) driven by Playwright for Python; skipped, with the reason,
 where it is missing. Leaves a screenshot in ``data/runs/browser/``.
@@ -62,7 +64,7 @@ def jupyterlab(tmp_path, trial_runs, small_corpus):
     root.mkdir()
     papermill.execute_notebook(str(NOTEBOOK), str(root / "06.ipynb"), prepare_only=True, parameters={
         "model": str(trial_runs / "runs" / "piece" / "trial-00"), "audio_dir": str(small_corpus),
-        "piece": "Palestrina_1.wav", "out": str(tmp_path / "figures")})
+        "piece": "Palestrina_1.wav"})
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
@@ -99,6 +101,26 @@ def accept_kernel_dialog(page, seconds: float = 90) -> None:
     raise TimeoutError(f"the notebook's kernel was not idle within {seconds:.0f} s")
 
 
+def choose_another_piece_and_see_the_busy_state(page) -> None:
+    """Pick the next piece; the busy line must appear, then the new piece's heading."""
+    heading = page.locator(".cclib-heading")
+    before = heading.inner_text()
+    page.evaluate("""() => {
+        window.cclibBusySeen = false;
+        new MutationObserver(() => {
+            if (document.querySelector('.cclib-busy')) window.cclibBusySeen = true;
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    select = page.locator(".widget-dropdown select").first
+    shown, count = select.evaluate("s => [s.selectedIndex, s.options.length]")
+    select.select_option(index=(shown + 1) % count)
+    page.wait_for_function("() => window.cclibBusySeen", timeout=60_000)
+    page.wait_for_function(
+        "before => document.querySelector('.cclib-heading').innerText !== before",
+        arg=before, timeout=60_000)
+    assert page.locator(".cclib-busy").count() == 0, "the busy line went once the piece was shown"
+
+
 def test_notebook_06_runs_in_jupyterlab_and_the_slider_updates_the_bars(jupyterlab):
     from playwright.sync_api import expect, sync_playwright
 
@@ -132,6 +154,9 @@ def test_notebook_06_runs_in_jupyterlab_and_the_slider_updates_the_bars(jupyterl
             assert position > 0
             expect(page.locator(".widget-image").first).to_be_visible()
             accept_kernel_dialog(page)  # idle again: the image and player are updated too
+            choose_another_piece_and_see_the_busy_state(page)
+            stderr = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+            assert stderr.count() == 0, f"stderr in the notebook: {stderr.first.inner_text()[:200]}"
         finally:
             page.screenshot(path=str(screenshot), full_page=True)
             browser.close()

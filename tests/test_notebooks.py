@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -21,6 +23,25 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> nbformat.NotebookNo
     papermill.execute_notebook(str(NOTEBOOKS / name), str(output), parameters=parameters,
                                kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS))
     return nbformat.read(output, as_version=4)
+
+
+def nbval_rerun(executed: Path) -> subprocess.CompletedProcess:
+    """Run an executed notebook again through nbval in lax mode, as a teacher would.
+
+    Every cell must run, and each cell marked ``# NBVAL_CHECK_OUTPUT`` must
+    print what it printed in the papermill run (same parameters, same seed).
+    """
+    marked = [cell for cell in nbformat.read(executed, as_version=4).cells
+              if "# NBVAL_CHECK_OUTPUT" in cell.source]
+    assert marked and all(cell.outputs for cell in marked), f"{executed.name}: nothing to check"
+    return subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", "-q", str(executed)],
+                          cwd=executed.parent, capture_output=True, text=True, timeout=600)
+
+
+def assert_nbval_passes(executed: Path) -> None:
+    result = nbval_rerun(executed)
+    assert result.returncode == 0, result.stdout[-4000:]
 
 
 def test_every_notebook_is_stored_clean_with_a_parameters_cell():
@@ -44,6 +65,7 @@ def test_01_audio_to_spectrograms(small_corpus, tmp_path, data_dir):
     players = [output for cell in notebook.cells for output in cell.get("outputs", [])
                if "<audio" in output.get("data", {}).get("text/html", "")]
     assert len(players) == 2  # the piece and one slice
+    assert_nbval_passes(tmp_path / "01_audio_to_spectrograms.ipynb")
 
 
 def test_02_slicing_writes_the_slice_store(small_corpus, tmp_path, data_dir):
@@ -55,6 +77,7 @@ def test_02_slicing_writes_the_slice_store(small_corpus, tmp_path, data_dir):
     assert set(manifest.period) == {"baroque", "renaissance"}
     assert (tmp_path / "figures" / "02_slice_grid.png").exists()
     assert (store / "Bach_1_spectrograms" / "Bach_1_1.png").exists()
+    assert_nbval_passes(tmp_path / "02_slicing_3s_samples.ipynb")
 
 
 def test_03_sampling_experiments(small_corpus, tmp_path, data_dir):
@@ -67,6 +90,15 @@ def test_03_sampling_experiments(small_corpus, tmp_path, data_dir):
     assert summary["classes"] == ["renaissance", "baroque"]
     assert summary["leakage"]["test_piece_in_train"] == 0
     assert (tmp_path / "figures" / "03_leakage.png").exists()
+    executed = tmp_path / "03_sampling_experiments.ipynb"
+    assert_nbval_passes(executed)
+    # ... and nbval can fail: a recorded count that the notebook no longer prints
+    notebook = nbformat.read(executed, as_version=4)
+    checked = next(cell for cell in notebook.cells if "# NBVAL_CHECK_OUTPUT" in cell.source)
+    checked.outputs[0]["text"] = checked.outputs[0]["text"].replace("slices", "pieces", 1)
+    nbformat.write(notebook, tmp_path / "03_edited.ipynb")
+    result = nbval_rerun(tmp_path / "03_edited.ipynb")
+    assert result.returncode == 1 and "pieces" in result.stdout
 
 
 def test_04_retrain_mobilenet(small_corpus, tmp_path, data_dir):
@@ -95,6 +127,12 @@ def test_05_results_and_plots(trial_runs, tmp_path):
                       for cell in notebook.cells for output in cell.get("outputs", []))
     assert "2 batches, 4 finished trials, 0 failed" in printed
     assert "study (2019)" in printed and "52.1" in printed
+    assert re.search(r"accuracy logged every \d+ steps up to step 30", printed)
+    assert "30 of 6000 steps, 2 of 20 trials" in printed and "the study's" in printed
+    assert "balanced accuracy, test slices, %" in printed and "points are the leak" in printed
+    assert re.search(r"heard as \w+: \d+% of its test slices \(\d+ of \d+\)", printed)
+    assert "test.mobilenet" not in printed, "metric keys shown to the reader"
+    assert_nbval_passes(tmp_path / "05_results_and_plots.ipynb")
 
 
 def test_06_listen_and_classify(trial_runs, small_corpus, tmp_path):
@@ -110,22 +148,30 @@ def test_06_listen_and_classify(trial_runs, small_corpus, tmp_path):
     widget_views = [output for cell in notebook.cells for output in cell.get("outputs", [])
                     if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
     assert widget_views, "the demo's widget was displayed"
+    assert_nbval_passes(tmp_path / "06_listen_and_classify.ipynb")
 
 
-def test_07_period_relationships(trial_runs, instrument_stores, tmp_path, monkeypatch):
+def test_07_period_relationships(trial_runs, instrument_stores, instrument_experiment, tmp_path,
+                                 monkeypatch):
+    from cclib.relations import instrument_reading
+
     monkeypatch.setenv("CCLIB_DATA", str(trial_runs / "data"))
-    out = tmp_path / "relations"
+    out, _, table = instrument_experiment  # its models are found, not trained again
     notebook = run_notebook("07_period_relationships.ipynb", tmp_path,
                             runs=str(trial_runs / "runs"), spectrograms=str(trial_runs / "store"),
                             model=str(trial_runs / "runs" / "piece" / "trial-00"),
                             instrumentation=str(instrument_stores), instrument_steps=20,
                             out=str(out))
-    for name in ("period_dendrograms", "composer_map"):
+    for name in ("period_dendrograms", "composer_map", "instrumentation"):
         assert (out / "figures" / f"07_{name}.png").stat().st_size > 10_000, name
     printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "")
                       for cell in notebook.cells for output in cell.get("outputs", []))
     assert "4 trials" in printed and "instrument stores: piano, strings" in printed
-    assert "tested on" in printed and (out / "instrumentation" / "model-piano").is_dir()
+    for source in ("confusions", "probability profiles"):
+        assert f"From {source}, the tree's first split is " in printed
+    for line in instrument_reading(table):  # the experiment's own numbers
+        assert line in printed
+    assert (out / "instrumentation" / "model-piano").is_dir()
 
 
 def test_08_does_it_hear_the_period(mixed_corpus, tmp_path, data_dir):

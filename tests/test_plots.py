@@ -12,7 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from cclib.plots import (plot_confusion, plot_counts, plot_period_bars, plot_protocols,  # noqa: E402
+from cclib.plots import (plot_confusion, plot_counts, plot_cross_table,  # noqa: E402
+                         plot_dendrogram, plot_map, plot_period_bars, plot_protocols,
                          plot_training_curve)
 
 
@@ -85,3 +86,53 @@ def test_protocols_are_grouped_bars_with_their_range_and_chance():
     chance_lines = [line for line in ax.get_lines() if line.get_ydata()[0] == 25.0]
     assert len(chance_lines) == 1
     assert ax.get_ylabel() == "balanced accuracy, test pieces (%)"
+
+
+def test_map_labels_do_not_overlap_and_dots_grow_with_slices():
+    from cclib.plots import _overlap_area
+
+    xy = np.array([[0.0, 0.0], [0.02, 0.01], [0.01, -0.02], [1.0, 1.0], [1.02, 0.99]])
+    names = ["Corelli", "Monteverdi", "Trecento", "Handel", "Schoenberg"]
+    ax = plot_map(xy, names, ["baroque"] * 4 + ["20thcentury"], sizes=[10, 40, 90, 10, 10])
+    assert texts(ax) == names
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in ax.texts]
+    overlaps = [(a, b) for i, a in enumerate(names) for j, b in enumerate(names)
+                if i < j and _overlap_area(boxes[i], boxes[j]) > 0]
+    assert overlaps == []
+    areas = np.concatenate([collection.get_sizes() for collection in ax.collections])
+    assert areas[2] > areas[1] > areas[0] and areas[0] == areas[3]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baroque", "20thcentury"]
+
+
+def test_the_cross_table_is_a_heatmap_in_percent_with_chance_marked():
+    table = pd.DataFrame([[0.6, 0.2], [0.3, 0.5]], index=["piano", "strings"],
+                         columns=["piano", "strings"])
+    ax = plot_cross_table(table, chance=0.25, title="600 steps")
+    assert texts(ax) == ["60.0%", "20.0%\n(≤ chance)", "30.0%", "50.0%"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["piano", "strings"]
+    assert ax.get_xlabel() == "tested on" and ax.get_ylabel() == "trained on"
+    colour_bar = ax.figure.axes[-1]
+    assert colour_bar.get_ylabel() == "balanced accuracy, test slices (chance 25.0 %)"
+    assert np.allclose(ax.images[0].get_array(), table.to_numpy())
+
+
+def test_a_dendrogram_colours_the_two_groups_of_its_top_split():
+    from cclib.relations import cluster
+
+    distances = [[0, .2, .9, .9], [.2, 0, .9, .9], [.9, .9, 0, .3], [.9, .9, .3, 0]]
+    ax = plot_dendrogram(cluster(distances), ["a", "b", "c", "d"])
+    colours = {tuple(np.round(colour, 3)) for collection in ax.collections
+               for colour in collection.get_colors()}
+    assert len(colours) == 3  # two groups and the grey link above them
+    assert ax.get_ylabel() == "distance"
+
+
+def test_a_few_slices_for_a_class_are_drawn_large_enough_to_read():
+    from cclib.plots import plot_slice_grid
+
+    slices = np.random.default_rng(0).normal(-40, 10, size=(2, 128, 129))
+    axes = plot_slice_grid(slices, ncols=2, panel=4.5, titles=["Bach_1_3", "Byrd_2_7"])
+    width, height = png_size(axes[0], dpi=120)
+    assert width >= 1000 and height >= 550
+    assert [ax.get_title() for ax in axes] == ["Bach_1_3", "Byrd_2_7"]

@@ -9,10 +9,9 @@ from scipy.cluster.hierarchy import fcluster
 
 from cclib.classify import load_period_model
 from cclib.relations import (cluster, composer_table, confused_pairs, confusion_distances,
-                             cross_instrument_accuracy, instrument_datasets, map_2d, nearest,
-                             pooled_period_matrices, profile_distances, store_embeddings)
+                             instrument_reading, map_2d, nearest, pooled_period_matrices,
+                             profile_distances, store_embeddings)
 from cclib.store import load_slices, read_manifest
-from cclib.training import TrainConfig
 
 PERIODS = ["renaissance", "baroque", "classical", "romantic"]
 #: Renaissance and baroque are heard as each other, classical and romantic too.
@@ -116,16 +115,15 @@ def test_store_embeddings_give_the_models_own_probabilities(trial_runs, tmp_path
 
 
 @pytest.mark.slow
-def test_instrumentation_trains_on_one_instrument_and_tests_on_each(instrument_stores, tmp_path,
-                                                                     monkeypatch):
-    monkeypatch.setenv("CCLIB_DATA", str(tmp_path / "data"))
-    stores = {name: instrument_stores / f"spectrograms-{name}" for name in ("piano", "strings")}
-    datasets = instrument_datasets(stores, tmp_path / "experiment", per_composer=20, seed=0)
+def test_instrumentation_trains_on_one_instrument_and_tests_on_each(instrument_experiment):
+    out, datasets, table = instrument_experiment
     piano, strings = (pd.read_csv(datasets[n] / "manifest.csv") for n in ("piano", "strings"))
     assert piano[["slice_id", "split"]].equals(strings[["slice_id", "split"]])
     assert (piano.path != strings.path).all()  # each points into its own store
-    config = TrainConfig(steps=30, input_size=32, log_every=10)
-    table = cross_instrument_accuracy(datasets, tmp_path / "experiment", config)
     assert table.index.tolist() == table.columns.tolist() == ["piano", "strings"]
     assert table.notna().all().all() and ((table >= 0) & (table <= 1)).all().all()
-    assert (tmp_path / "experiment" / "model-strings" / "model.keras").exists()
+    assert (out / "instrumentation" / "model-strings" / "model.keras").exists()
+    test = piano[piano.split == "test"]
+    assert table.attrs == {"chance": 0.5, "test_slices": len(test),
+                           "test_pieces": test.piece.nunique(), "test_periods": 2}
+    assert instrument_reading(table)[0].startswith(f"Balanced accuracy of {len(test)} test slices")

@@ -1,7 +1,6 @@
 """The trial runner: real papermill runs of a tiny notebook and of notebook 04."""
 
 import json
-import os
 from pathlib import Path
 
 import nbformat
@@ -13,8 +12,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from cclib.cli import main
 from cclib.parallel import default_jobs
 from cclib.relations import pooled_period_matrices
-from cclib.trials import (TrialsError, collect_trials, compare_with_study, done_folders,
-                          find_runs, load_histories, run_trials)
+from cclib.trials import (TrialsError, batch_table, collect_trials, compare_with_study,
+                          done_folders, find_runs, load_histories, run_trials, trials_reading)
 from conftest import NOTEBOOK_04, TINY_04
 
 pytestmark = pytest.mark.slow
@@ -186,3 +185,74 @@ def test_results_of_notebook_04_batches_are_gathered(trial_runs):
     matrix, _, classes = pooled_period_matrices(done_folders(runs))
     assert classes == ["renaissance", "baroque"]
     assert matrix.sum() == trials["test.mobilenet.n_slices"].sum()
+
+
+def batch_rows(run, method, split, scores, *, steps=6000):
+    """Finished trials of one batch as collect_trials gives them, one score each."""
+    return [{"run": run, "status": "done", "method": method, "split": split,
+             "recipe.steps": steps, "test.mobilenet.n_slices": 100 + i,
+             "test.mobilenet.n_pieces": 10, "test.mobilenet.chance": 0.25,
+             "test.mobilenet.slice.accuracy": score,
+             "test.mobilenet.slice.balanced_accuracy": score - 0.1,
+             "test.reference.slice.balanced_accuracy": 0.3,
+             "test.mobilenet.majority_baseline.accuracy": 0.4} for i, score in enumerate(scores)]
+
+
+@pytest.fixture
+def batches():
+    return pd.DataFrame(batch_rows("all-piece", "all", "piece", [0.4, 0.5])
+                        + batch_rows("pc-piece", "per-composer", "piece", [0.5, 0.6])
+                        + batch_rows("pc-slice", "per-composer", "slice", [0.8, 0.9], steps=600)
+                        + [{"run": "pc-slice", "status": "failed"}])
+
+
+def test_the_studys_row_sits_next_to_the_batches_made_its_way(batches):
+    table = compare_with_study(batches)
+    assert list(table.index) == ["study (2019)", "pc-slice", "all-piece", "pc-piece"]
+    assert table.loc["pc-slice", "protocol"] == "the study's"
+    assert table.loc["pc-slice", "reduced"] == "600 of 6000 steps, 2 of 20 trials"
+    assert table.loc["pc-piece", "reduced"] == "6000 of 6000 steps, 2 of 20 trials"
+    assert table.loc["pc-slice", "mean"] == 85.0 and table.loc["pc-slice", "n"] == 2
+    assert table.loc["all-piece", "test slices"] == 100.5
+    assert table.loc["study (2019)", "mean"] == 52.1
+
+
+def test_the_batch_table_speaks_in_words_with_counts_and_chance(batches):
+    table = batch_table(batches)
+    assert table.columns.name == "balanced accuracy, test slices, %"
+    row = table.loc[("per-composer", "slice")]
+    assert row["trials"] == 2 and row["test slices"] == 100.5 and row["chance"] == 25.0
+    assert (row["MobileNet mean"], row["MobileNet min"], row["MobileNet max"]) == (75.0, 70.0, 80.0)
+    assert row["reference mean"] == 30.0 and row["always the largest period (accuracy)"] == 40.0
+
+
+def test_the_reading_names_the_leak_and_the_studys_figure(batches):
+    lines = trials_reading(batches)
+    assert lines[0] == ("With the study's protocol (per-composer sampling, slice split) the mean "
+                        "is 85.0 % over 2 trials; the study reported 52.1 % over 20.")
+    assert lines[1].startswith("per-composer: 85.0 % when test slices come from pieces also heard")
+    assert "55.0 % on unheard pieces (piece split, 2 trials): +30.0 points are the leak" in lines[1]
+    assert len(lines) == 2  # "all" has no slice-split batch to compare with
+
+
+def test_one_notebook_runs_headless_and_a_failing_cell_is_one_line(tiny, tmp_path, capfd,
+                                                                   monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the tiny notebook reports it
+    output = tmp_path / "executed" / "tiny.ipynb"
+    assert main(["notebook", str(tiny), str(output), "-p", "scale", "2",
+                 "-p", "out", str(tmp_path)]) == 0
+    captured = capfd.readouterr()
+    assert captured.out.startswith(f"notebook: {tiny} -> {output}, ")
+    assert "TCP" not in captured.err and "WARNING" not in captured.err
+    score = json.loads((tmp_path / "metrics.json").read_text())["test"]["accuracy"]
+    assert score == pytest.approx(expected_scores([0], scale=2.0)[0])
+    assert nbformat.read(output, as_version=4).cells[1].outputs == []
+
+    assert main(["notebook", str(tiny), str(output), "-p", "seed", "1", "-p", "fail_unless",
+                 str(tmp_path / "missing"), "-p", "out", str(tmp_path)]) == 2
+    error = capfd.readouterr().err.strip().splitlines()
+    assert error[-1].startswith(f"cclib notebook: {tiny}: cell ") and "RuntimeError" in error[-1]
+    assert error[-1].endswith(f"the notebook up to it is in {output}")
+
+    assert main(["notebook", str(tiny), str(output), "-p", "seeds", "3"]) == 2
+    assert "no parameter 'seeds' (it has fail_unless, out, scale, seed)" in capfd.readouterr().err

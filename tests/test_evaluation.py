@@ -1,4 +1,4 @@
-"""cclib evaluate: a model scored on a folder of labelled recordings, as a user checks one."""
+"""cclib.evaluation: scores, readings, and `cclib evaluate` on a folder of labelled recordings."""
 
 import json
 import shutil
