@@ -304,15 +304,19 @@ def summarise(rows) -> pd.DataFrame:
     Returns
     -------
     table : pandas.DataFrame
-        Index: protocol, recipe, model; columns: mean, min, max of
-        ``piece_balanced`` and ``slice_balanced`` (in %), seeds, test pieces.
+        Index: protocol, recipe, model; columns: seeds, test pieces and
+        slices (per seed), then mean, min and max of the balanced accuracy
+        of test pieces and of test slices (in %), headed in words.
     """
     frame = pd.DataFrame(rows)
     grouped = frame.groupby(["protocol", "recipe", "model"], sort=False)
-    table = grouped[["piece_balanced", "slice_balanced"]].agg(["mean", "min", "max"]) * 100
-    table.columns = [f"{measure} {stat}" for measure, stat in table.columns]
-    table["seeds"] = grouped["seed"].nunique()
-    table["test pieces"] = grouped["n_pieces"].mean().round(1)
+    scores = grouped[["piece_balanced", "slice_balanced"]].agg(["mean", "min", "max"]) * 100
+    words = {"piece_balanced": "pieces", "slice_balanced": "slices"}
+    scores.columns = [f"{words[measure]} {stat}" for measure, stat in scores.columns]
+    table = pd.DataFrame({"seeds": grouped["seed"].nunique(),
+                          "test pieces": grouped["n_pieces"].mean().round(1),
+                          "test slices": grouped["n_slices"].mean().round(1)}).join(scores)
+    table.columns.name = "balanced accuracy, %"
     return table.round(1)
 
 

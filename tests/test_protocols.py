@@ -82,7 +82,10 @@ def test_every_recipe_meets_the_same_test_and_the_runs_are_reproducible(mixed_co
     again = run_protocol(store, protocol, recipes, seed=0, out=tmp_path / "again")
     assert [r["piece_balanced"] for r in again] == [r["piece_balanced"] for r in rows]
     table = summarise(rows)
-    assert table.loc[(protocol.name, "project", "mobilenet"), "seeds"] == 1
+    row = table.loc[(protocol.name, "project", "mobilenet")]
+    assert row["seeds"] == 1 and row["test pieces"] == rows[0]["n_pieces"]
+    assert row["pieces mean"] == round(100 * rows[0]["piece_balanced"], 1)
+    assert table.columns.name == "balanced accuracy, %"
     assert reading(rows)[0].startswith("soundfont: MuseScore_General_Lite: project MobileNet")
 
 
