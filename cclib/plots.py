@@ -257,7 +257,10 @@ def plot_dendrogram(linkage_matrix, labels, *, ax=None, title: str | None = None
 
 
 def plot_map(xy, labels, groups, *, sizes=None, ax=None, title: str | None = None):
-    """Points in 2-D, one colour per group (period), each labelled where no other label is.
+    """Points in 2-D, one colour per group (period), labelled where no other label is.
+
+    In a crowded map some labels find no free place and are left out (the
+    largest dots are labelled first); the legend sits outside the axes.
 
     Parameters
     ----------
@@ -280,8 +283,9 @@ def plot_map(xy, labels, groups, *, sizes=None, ax=None, title: str | None = Non
         ax.scatter(xy[mask, 0], xy[mask, 1], s=area[mask], alpha=0.8, label=group,
                    edgecolors="white", linewidths=0.5)
     ax.set(xticks=[], yticks=[], title=title)
-    legend = ax.legend(fontsize=7, loc="best", markerscale=0.6)
-    place_labels(ax, xy, labels, avoid=[legend])
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), markerscale=0.6)
+    order = np.argsort(-area, kind="stable")
+    place_labels(ax, xy[order], [list(labels)[i] for i in order], crowded="skip")
     return ax
 
 
@@ -290,13 +294,18 @@ _LABEL_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (0, 9), (0, -15), (9, -3
                   (12, 10), (-12, 10), (12, -16), (-12, -16), (0, 18), (0, -24)]
 
 
-def place_labels(ax, xy, labels, *, fontsize: float = 7, avoid=()) -> list:
-    """Label points greedily: each label takes the first offset where it overlaps no
-    label already placed (nor the artists in ``avoid``), else the least-overlapping one.
+def place_labels(ax, xy, labels, *, fontsize: float = 7, avoid=(), crowded: str = "least") -> list:
+    """Label points greedily, in the order given: each label takes the first offset where
+    it overlaps no label already placed (nor the artists in ``avoid``).
+
+    Parameters
+    ----------
+    crowded : {"least", "skip"}
+        Where every offset overlaps: the least-overlapping place, or no label.
 
     Returns
     -------
-    texts : list of matplotlib Text, one per point
+    texts : list of matplotlib Text or None, one per point
     """
     figure = ax.figure
     renderer = figure.canvas.get_renderer()
@@ -318,7 +327,11 @@ def place_labels(ax, xy, labels, *, fontsize: float = 7, avoid=()) -> list:
                 text.remove()
             if overlap == 0:
                 break
-        taken.append(best.get_window_extent(renderer))
+        if best_overlap > 0 and crowded == "skip":
+            best.remove()
+            best = None
+        else:
+            taken.append(best.get_window_extent(renderer))
         texts.append(best)
     return texts
 

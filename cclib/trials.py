@@ -627,26 +627,39 @@ def trials_reading(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> list[s
     """What the batches say against the study, in sentences with their own numbers.
 
     Compares the batches with the study's protocol to the study's reported
-    mean, and slice-split batches with piece-split ones of the same method:
-    the gap is what hearing other slices of the same pieces in training adds.
+    mean; says when a batch's plain accuracy is no better than always
+    answering the largest period; and compares slice-split batches with
+    piece-split ones of the same method on balanced accuracy: the gap is
+    what hearing other slices of the same pieces in training adds.
     """
     done = trials[trials["status"] == "done"]
-    by_batch = done.groupby(["method", "split"])[metric]
-    means, counts = by_batch.mean(), by_batch.size()
+    balanced = metric.replace(".accuracy", ".balanced_accuracy")
+    baseline = metric.replace(".slice.", ".majority_baseline.")
+    groups = done.groupby(["method", "split"])
+    means, counts = groups[[metric, balanced]].mean(), groups.size()
     lines = []
     if ("per-composer", "slice") in means.index:
-        mean, n = means["per-composer", "slice"], counts["per-composer", "slice"]
         lines.append(f"With the study's protocol (per-composer sampling, slice split) the mean is "
-                     f"{100 * mean:.1f} % over {n} trials; the study reported "
+                     f"{100 * means.loc[('per-composer', 'slice'), metric]:.1f} % over "
+                     f"{counts['per-composer', 'slice']} trials; the study reported "
                      f"{100 * STUDY_TEST_ACCURACY['mean']:.1f} % over {STUDY_TEST_ACCURACY['n']}.")
+    if baseline in done:
+        floor = groups[baseline].mean()
+        idle = [f"{method}, {split} split ({100 * means.loc[(method, split), metric]:.1f} % "
+                f"against {100 * floor[method, split]:.1f} %)" for method, split in means.index
+                if means.loc[(method, split), metric] <= floor[method, split] + 0.02]
+        if idle:
+            lines.append(f"No better than always answering the largest period: {'; '.join(idle)}. "
+                         "Plain accuracy rewards that guess; read balanced accuracy (the mean of "
+                         "the periods' recalls) in the table below.")
     for method in means.index.get_level_values(0).unique():
         if (method, "slice") in means.index and (method, "piece") in means.index:
-            leak, clean = means[method, "slice"], means[method, "piece"]
-            lines.append(f"{method}: {100 * leak:.1f} % when test slices come from pieces also "
-                         f"heard in training (slice split, {counts[method, 'slice']} trials), "
-                         f"{100 * clean:.1f} % on unheard pieces (piece split, "
-                         f"{counts[method, 'piece']} trials): {100 * (leak - clean):+.1f} points "
-                         "are the leak, not the period.")
+            leak, clean = means.loc[(method, "slice"), balanced], means.loc[(method, "piece"), balanced]
+            lines.append(f"{method}, balanced accuracy: {100 * leak:.1f} % when test slices come "
+                         f"from pieces also heard in training (slice split, "
+                         f"{counts[method, 'slice']} trials), {100 * clean:.1f} % on unheard "
+                         f"pieces (piece split, {counts[method, 'piece']} trials): "
+                         f"{100 * (leak - clean):+.1f} points are the leak, not the period.")
     return lines
 
 
