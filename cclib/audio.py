@@ -156,6 +156,8 @@ def stream_audio(path: str | Path, *, sr: int = 22050, block_seconds: float = 30
 @contextlib.contextmanager
 def _decoding(path: Path):
     """Turn whatever opening or decoding ``path`` raises into one AudioError naming it."""
+    if not Path(path).is_file():  # libsndfile would say only "System error"
+        raise AudioError(f"{path}: no such file")
     try:
         yield
     except AudioError:

@@ -58,3 +58,13 @@ def test_find_audio_files_recurses_and_skips_hidden(tmp_path):
     (tmp_path / "notes.txt").write_text("not audio")
     found = [p.relative_to(tmp_path).as_posix() for p in find_audio_files(tmp_path)]
     assert found == ["Bach_2.FLAC", "a/Bach_1.wav"]
+
+
+def test_a_missing_file_is_named_as_missing_by_both_readers(tmp_path):
+    from cclib.audio import stream_audio
+
+    missing = tmp_path / "Bach_9.wav"
+    with pytest.raises(AudioError, match=f"^{missing}: no such file$"):
+        load_audio(missing, sr=22050)
+    with pytest.raises(AudioError, match=f"^{missing}: no such file$"):
+        list(stream_audio(missing, sr=22050))
