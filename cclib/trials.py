@@ -320,6 +320,8 @@ def check_parameters(notebook: str | Path, parameters: dict) -> dict:
     notebook = Path(notebook)
     if not notebook.is_file():
         raise TrialsError(f"{notebook}: no such notebook")
+    if notebook.suffix != ".ipynb":
+        raise TrialsError(f"{notebook}: not a notebook (.ipynb)")
     known = notebook_parameters(notebook)
     for name in parameters:
         if name not in known:
@@ -341,6 +343,8 @@ def run_notebook(notebook: str | Path, output: str | Path, parameters: dict | No
 
     parameters = dict(parameters or {})
     check_parameters(notebook, parameters)
+    if Path(output).suffix != ".ipynb":
+        raise TrialsError(f"{output}: the executed copy must be a .ipynb file")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     try:
         execute_notebook(notebook, output, parameters)

@@ -238,3 +238,38 @@ def test_the_reading_names_the_leak_the_studys_figure_and_a_batch_that_only_gues
     assert lines[1] == ("No better than always answering the largest period: all, piece split "
                         "(45.0 % against 45.0 %). Plain accuracy rewards that guess; read "
                         "balanced accuracy (the mean of the periods' recalls) in the table below.")
+
+
+def test_one_notebook_runs_headless_and_a_failing_cell_is_one_line(tiny, tmp_path, capfd,
+                                                                   monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the tiny notebook reports it
+    output = tmp_path / "executed" / "tiny.ipynb"
+    assert main(["notebook", str(tiny), str(output), "-p", "scale", "2",
+                 "-p", "out", str(tmp_path)]) == 0
+    captured = capfd.readouterr()
+    assert captured.out.startswith(f"notebook: {tiny} -> {output}, ")
+    assert "TCP" not in captured.err and "WARNING" not in captured.err
+    score = json.loads((tmp_path / "metrics.json").read_text())["test"]["accuracy"]
+    assert score == pytest.approx(expected_scores([0], scale=2.0)[0])
+    assert nbformat.read(output, as_version=4).cells[1].outputs == []
+
+    assert main(["notebook", str(tiny), str(output), "-p", "seed", "1", "-p", "fail_unless",
+                 str(tmp_path / "missing"), "-p", "out", str(tmp_path)]) == 2
+    error = capfd.readouterr().err.strip().splitlines()
+    assert error[-1].startswith(f"cclib notebook: {tiny}: cell ") and "RuntimeError" in error[-1]
+    assert error[-1].endswith(f"the notebook up to it is in {output}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{tiny}", "{out}/executed.ipynb", "-p", "seeds", "3"],
+     "tiny.ipynb: no parameter 'seeds' (it has fail_unless, out, scale, seed)"),
+    (["{tiny}", "{out}/executed.txt"], "{out}/executed.txt: the executed copy must be a .ipynb file"),
+    (["{out}/notes.md", "{out}/executed.ipynb"], "{out}/notes.md: not a notebook (.ipynb)"),
+    (["{out}/none.ipynb", "{out}/executed.ipynb"], "{out}/none.ipynb: no such notebook"),
+])
+def test_a_notebook_that_cannot_run_is_refused_in_one_line(tiny, tmp_path, capfd, argv, message):
+    (tmp_path / "notes.md").write_text("# not a notebook")
+    fill = {"tiny": tiny, "out": tmp_path}
+    assert main(["notebook", *(a.format(**fill) for a in argv)]) == 2
+    assert capfd.readouterr().err == f"cclib notebook: {message.format(**fill)}\n"
+    assert not (tmp_path / "executed.ipynb").exists()
