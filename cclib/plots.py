@@ -285,7 +285,7 @@ def plot_map(xy, labels, groups, *, sizes=None, ax=None, title: str | None = Non
     ax.set(xticks=[], yticks=[], title=title)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), markerscale=0.6)
     order = np.argsort(-area, kind="stable")
-    place_labels(ax, xy[order], [list(labels)[i] for i in order], crowded="skip")
+    place_labels(ax, xy[order], [list(labels)[i] for i in order])
     return ax
 
 
@@ -294,45 +294,29 @@ _LABEL_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (0, 9), (0, -15), (9, -3
                   (12, 10), (-12, 10), (12, -16), (-12, -16), (0, 18), (0, -24)]
 
 
-def place_labels(ax, xy, labels, *, fontsize: float = 7, avoid=(), crowded: str = "least") -> list:
+def place_labels(ax, xy, labels, *, fontsize: float = 7) -> list:
     """Label points greedily, in the order given: each label takes the first offset where
-    it overlaps no label already placed (nor the artists in ``avoid``).
-
-    Parameters
-    ----------
-    crowded : {"least", "skip"}
-        Where every offset overlaps: the least-overlapping place, or no label.
+    it overlaps no label already placed; a label with no free offset is left out.
 
     Returns
     -------
     texts : list of matplotlib Text or None, one per point
     """
-    figure = ax.figure
-    renderer = figure.canvas.get_renderer()
-    taken = [artist.get_window_extent(renderer) for artist in avoid]
-    texts = []
+    renderer = ax.figure.canvas.get_renderer()
+    taken, texts = [], []
     for (x, y), label in zip(np.asarray(xy, dtype=float), labels):
-        best, best_overlap = None, np.inf
+        placed = None
         for dx, dy in _LABEL_OFFSETS:
             text = ax.annotate(str(label), (x, y), xytext=(dx, dy), textcoords="offset points",
                                fontsize=fontsize, ha="left" if dx >= 0 else "right",
                                va="bottom" if dy >= 0 else "top")
             box = text.get_window_extent(renderer)
-            overlap = sum(_overlap_area(box, other) for other in taken)
-            if overlap < best_overlap:
-                if best is not None:
-                    best.remove()
-                best, best_overlap = text, overlap
-            else:
-                text.remove()
-            if overlap == 0:
+            if not any(_overlap_area(box, other) > 0 for other in taken):
+                placed = text
+                taken.append(box)
                 break
-        if best_overlap > 0 and crowded == "skip":
-            best.remove()
-            best = None
-        else:
-            taken.append(best.get_window_extent(renderer))
-        texts.append(best)
+            text.remove()
+        texts.append(placed)
     return texts
 
 

@@ -116,12 +116,11 @@ def tree_reading(linkage_matrix, classes, *, source: str) -> str:
     from cclib.periods import sort_periods
 
     earlier, later, height = top_split(linkage_matrix, classes)
-    in_time = sort_periods(classes)[:len(earlier)] == earlier
-    sides = f"{', '.join(earlier)} {{}} {', '.join(later)}"
-    if in_time:
-        kind = "is a cut in time: " + sides.format("before it,") + " after"
+    first, second = ", ".join(earlier), ", ".join(later)
+    if sort_periods(classes)[:len(earlier)] == earlier:
+        kind = f"is a cut in time: {first} before it, {second} after"
     else:
-        kind = "is not a cut in time: " + sides.format("against")
+        kind = f"is not a cut in time: {first} against {second}"
     return f"From {source}, the tree's first split {kind} (they join only at distance {height:.2f})."
 
 
@@ -395,7 +394,7 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
             result = scores(truth, probabilities.argmax(axis=1), len(period_model.classes))
             table.loc[trained_on, tested_on] = result["balanced_accuracy"]
     table.index.name, table.columns.name = "trained on", "tested on"
-    test = data.rows[data.parts["test"]]
+    test = data.rows[data.parts["test"]]  # the same slices in every instrument's dataset
     table.attrs.update(chance=1 / len(period_model.classes), test_slices=int(len(test)),
                        test_pieces=int(test["piece"].nunique()),
                        test_periods=int(test["period"].nunique()))
@@ -418,7 +417,7 @@ def instrument_reading(table: pd.DataFrame) -> list[str]:
     values = table.to_numpy(dtype=float)
     same = np.diag(values)
     other = values[~np.eye(len(values), dtype=bool)]
-    drops = np.diag(values)[:, None] - values
+    drops = same[:, None] - values
     i, j = np.unravel_index(np.nanargmax(drops), drops.shape)
     attrs = table.attrs
     return [f"Balanced accuracy of {attrs['test_slices']} test slices from {attrs['test_pieces']} "

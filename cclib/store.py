@@ -21,7 +21,6 @@ Notebook: notebooks/02_slicing_3s_samples.ipynb
 from __future__ import annotations
 
 import re
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -321,7 +320,7 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
                                               labels=labels, png=png, max_files=max_files)
     summary = StoreSummary(already_done=already_done)
     for row in skipped:
-        print(f"skipped {row['reason']}", file=sys.stderr)
+        say(f"skipped {row['reason']}")
     for result in run_batch(convert_piece, tasks, desc="spectrograms", unit="file",
                             jobs=jobs or default_jobs(), scheduler=scheduler, progress=progress):
         if result.error:

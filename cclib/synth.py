@@ -155,6 +155,7 @@ class Synth:
         lib = self.lib
         # A fresh synthesizer per file (sharing the loaded soundfont), so a work
         # renders to the same samples whatever this process rendered before.
+        name = "MIDI data" if isinstance(midi, bytes) else midi
         settings = self._new_settings()
         lib.fluid_settings_setstr(settings, b"audio.file.name", os.fsencode(wav_path))
         synth = lib.new_fluid_synth(settings)
@@ -168,16 +169,15 @@ class Synth:
             added = (lib.fluid_player_add_mem(player, midi, len(midi)) if isinstance(midi, bytes)
                      else lib.fluid_player_add(player, os.fsencode(midi)))
             if added != 0:
-                raise SynthError(f"{'MIDI data' if isinstance(midi, bytes) else midi}: FluidSynth "
-                                 "cannot read this MIDI file")
+                raise SynthError(f"{name}: FluidSynth cannot read this MIDI file")
             renderer = lib.new_fluid_file_renderer(synth)
             if not renderer:
                 raise SynthError(f"{wav_path}: FluidSynth cannot write this file")
             lib.fluid_player_play(player)
             self._run(player, renderer, timeout, max_seconds)
             if lib.fluid_player_get_total_ticks(player) <= 0:  # it parsed no track
-                raise SynthError(f"{'MIDI data' if isinstance(midi, bytes) else midi}: FluidSynth "
-                                 "played nothing (not a MIDI file FluidSynth can read)")
+                raise SynthError(f"{name}: FluidSynth played nothing (not a MIDI file FluidSynth "
+                                 "can read)")
         finally:
             if renderer:
                 lib.delete_fluid_file_renderer(renderer)

@@ -593,6 +593,17 @@ def _batch_description(group: pd.DataFrame) -> dict:
             if reduced else ""}
 
 
+def balanced_metric(metric: str) -> str:
+    """The balanced-accuracy key beside a plain-accuracy one.
+
+    Examples
+    --------
+    >>> balanced_metric("test.mobilenet.slice.accuracy")
+    'test.mobilenet.slice.balanced_accuracy'
+    """
+    return metric.replace(".accuracy", ".balanced_accuracy")
+
+
 def batch_table(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.DataFrame:
     """Balanced accuracy of the network and the reference classifier per method and split (%).
 
@@ -609,7 +620,7 @@ def batch_table(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> pd.DataFr
     from cclib.evaluation import metric_label
 
     done = trials[trials["status"] == "done"]
-    balanced = metric.replace(".accuracy", ".balanced_accuracy")
+    balanced = balanced_metric(metric)
     split = metric.split(".")[0]
     named = {balanced: "MobileNet", balanced.replace(".mobilenet.", ".reference."): "reference"}
     groups = done.groupby(["method", "split"])
@@ -637,7 +648,7 @@ def trials_reading(trials: pd.DataFrame, metric: str = DEFAULT_METRIC) -> list[s
     what hearing other slices of the same pieces in training adds.
     """
     done = trials[trials["status"] == "done"]
-    balanced = metric.replace(".accuracy", ".balanced_accuracy")
+    balanced = balanced_metric(metric)
     baseline = metric.replace(".slice.", ".majority_baseline.")
     groups = done.groupby(["method", "split"])
     means, counts = groups[[metric, balanced]].mean(), groups.size()
