@@ -16,6 +16,8 @@ MODEL  := $(DATA)/models/default
 # Batches of trials (cclib trials runs notebook 04 once per seed), as method:split.
 # `make demo` runs a small set; `make trials` the full one (20 trials, the recipe's 6,000 steps).
 JOBS   ?= 2
+# make test's workers (pytest-xdist); TEST_JOBS=0 runs the tests in one process.
+TEST_JOBS ?= 2
 TRIALS_NB     := notebooks/04_retrain_mobilenet.ipynb
 DEMO_TRIALS   := $(DATA)/runs/demo-trials
 DEMO_BATCHES  := per-composer:slice per-composer:piece per-composer:composer
@@ -61,7 +63,7 @@ demo: setup $(if $(AUDIO),,corpus) notebooks demo-trials listen $(if $(AUDIO),,i
 	@echo "demo: executed notebooks and figures are in $(RUNS)/, the model in $(MODEL)/"
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 setup: system-deps $(STAMP)
 

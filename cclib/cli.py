@@ -119,7 +119,7 @@ def _run_corpus(args) -> int:
                            max_seconds=None if args.whole_works else args.max_seconds,
                            jobs=args.jobs, timeout=args.timeout, retry_failed=args.retry_failed)
     print(summary.line())
-    return 0 if summary.rendered + summary.already_done > 0 else 1
+    return 0 if summary.done + summary.already_done > 0 else 1
 
 
 def _add_spectrograms(subparsers) -> None:
@@ -156,7 +156,7 @@ def _run_spectrograms(args) -> int:
                              periods_dir=args.periods_dir, jobs=args.jobs,
                              scheduler=args.scheduler)
     print(summary.line())
-    return 0 if summary.converted + summary.already_done > 0 else 1
+    return 0 if summary.done + summary.already_done > 0 else 1
 
 
 def _add_sample(subparsers) -> None:
@@ -424,7 +424,7 @@ def _run_trials(args) -> int:
                          first_seed=args.seed, jobs=args.jobs, scheduler=args.scheduler,
                          threads=args.threads, metric=args.metric)
     print(summary.line())
-    return 0 if summary.done > 0 else 1
+    return 0 if summary.done + summary.already_done > 0 else 1
 
 
 def _add_notebook(subparsers) -> None:

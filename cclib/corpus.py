@@ -24,11 +24,12 @@ import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
                           temporary_name, write_csv, write_json)
-from cclib.parallel import default_jobs, run_batch, say
+from cclib.parallel import BatchSummary, default_jobs, run_batch, say
 from cclib.scores import (CORPUS_COMPOSERS, SOURCES, Score, all_scores, openscore_midi,
                           score_ensemble, score_title)
 from cclib.synth import RenderTimeout, SynthError, fluidsynth_library, synth_for
@@ -111,18 +112,14 @@ class Work:
 
 
 @dataclass
-class CorpusSummary:
-    """Counts of one ``cclib corpus`` run."""
+class CorpusSummary(BatchSummary):
+    """Counts of one ``cclib corpus`` run: ``done`` counts the works rendered now,
+    ``failed`` those that could not be (their reasons in ``failures``)."""
 
-    rendered: int = 0
-    already_done: int = 0
-    failed: int = 0
-    seconds: float = 0.0
     failures: list = field(default_factory=list)
 
-    def line(self) -> str:
-        return (f"corpus: {self.rendered} works rendered, {self.already_done} already done, "
-                f"{self.failed} failed, {self.seconds:.1f} s")
+    command: ClassVar[str] = "corpus"
+    done_words: ClassVar[str] = "works rendered"
 
 
 def soundfont_name(path: str | Path) -> str:
@@ -548,7 +545,7 @@ def build_corpus(out: str | Path, *, max_works: int | None = DEFAULT_MAX_WORKS,
                                           "reason": result.error}
             say(f"skipped {result.error}")
         else:
-            summary.rendered += 1
+            summary.done += 1
             rows[result.row["file"]] = result.row
             failed_before.pop(work.source, None)
 

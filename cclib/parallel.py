@@ -18,7 +18,8 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Iterable, Iterator
 
 from cclib.errors import CclibError
 
@@ -115,6 +116,42 @@ def say(message: str) -> None:
     from tqdm.auto import tqdm
 
     tqdm.write(message, file=sys.stderr)
+
+
+@dataclass
+class BatchSummary:
+    """What one resumable batch did, and its one summary line: the base of every batch's counts.
+
+    ``cclib spectrograms``, ``corpus`` and ``trials`` each count the tasks it
+    finished now (``done``), found finished by an earlier run
+    (``already_done``) and could not finish (``failed``), and add counts of
+    their own through :meth:`details`.
+
+    Examples
+    --------
+    >>> BatchSummary(done=3, already_done=2, failed=1, seconds=4.2).line()
+    'batch: 3 done, 2 already done, 1 failed, 4.2 s'
+    """
+
+    done: int = 0
+    already_done: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    #: The command's name, and the words for the done and the failed tasks.
+    command: ClassVar[str] = "batch"
+    done_words: ClassVar[str] = "done"
+    failed_words: ClassVar[str] = "failed"
+
+    def details(self) -> list[str]:
+        """The batch's own counts, as parts of the summary line."""
+        return []
+
+    def line(self) -> str:
+        """The one line printed at the end of the batch."""
+        parts = [f"{self.done} {self.done_words}", f"{self.already_done} already done",
+                 f"{self.failed} {self.failed_words}", *self.details(), f"{self.seconds:.1f} s"]
+        return f"{self.command}: {', '.join(parts)}"
 
 
 def die_with_parent(parent: int, *, every: float = 0.5) -> None:

@@ -16,6 +16,7 @@ Notebook: notebooks/07_period_relationships.ipynb
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -369,6 +370,9 @@ def instrument_datasets(stores: dict, out: str | Path, *, method: str = "per-com
 def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.DataFrame:
     """Train on each instrument's dataset, test on every instrument's test split.
 
+    The models answer this table only, so they are saved without a LiteRT
+    export (``config.export`` is ignored: an export costs more than a short training).
+
     Returns
     -------
     table : pandas.DataFrame
@@ -383,7 +387,7 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
     for trained_on, dataset_dir in datasets.items():
         model_dir = out / f"model-{trained_on}"
         if not (model_dir / "metrics.json").exists():
-            train_model(dataset_dir, model_dir, config)
+            train_model(dataset_dir, model_dir, replace(config, export=False))
         period_model = load_period_model(model_dir)
         position = {c: i for i, c in enumerate(period_model.classes)}
         for tested_on, test_dir in datasets.items():

@@ -24,6 +24,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, inside, read_csv, remove_stale_temporaries,
                           settings_guard, sha256_of, write_csv, write_json)
 from cclib.labels import NOT_PLAIN, PLAIN_NAME, find_label, read_labels
-from cclib.parallel import default_jobs, run_batch, say
+from cclib.parallel import BatchSummary, default_jobs, run_batch, say
 from cclib.periods import PeriodTable, load_periods
 from cclib.spectrogram import FrontEnd, cut_piece, cut_stream
 
@@ -78,22 +79,24 @@ class PieceResult:
 
 
 @dataclass
-class StoreSummary:
-    """The counts of one conversion run, as printed and saved in ``summary.json``."""
+class StoreSummary(BatchSummary):
+    """The counts of one conversion run, as printed and saved in ``summary.json``.
 
-    converted: int = 0
-    already_done: int = 0
-    skipped: int = 0
+    ``done`` counts the files converted now, ``failed`` the files skipped
+    (each with its reason in ``skipped_files``).
+    """
+
     slices_written: int = 0
     silent_slices_dropped: int = 0
-    seconds: float = 0.0
     skipped_files: list = field(default_factory=list)
 
-    def line(self) -> str:
-        """The one-line summary printed at the end of a run."""
-        return (f"spectrograms: {self.converted} files converted, {self.already_done} already done, "
-                f"{self.skipped} skipped, {self.slices_written} slices written, "
-                f"{self.silent_slices_dropped} silent slices dropped, {self.seconds:.1f} s")
+    command: ClassVar[str] = "spectrograms"
+    done_words: ClassVar[str] = "files converted"
+    failed_words: ClassVar[str] = "skipped"
+
+    def details(self) -> list[str]:
+        return [f"{self.slices_written} slices written",
+                f"{self.silent_slices_dropped} silent slices dropped"]
 
 
 def file_digest(path: str | Path) -> str:
@@ -327,14 +330,14 @@ def convert_folder(audio_dir: str | Path, store: str | Path, *, front_end: Front
             skipped.append({"file": result.source, "reason": result.error})
             say(f"skipped {result.error}")
             continue
-        summary.converted += 1
+        summary.done += 1
         summary.slices_written += result.n_slices
         summary.silent_slices_dropped += result.n_silent
 
     rebuild_manifest(store)
     skipped.sort(key=lambda row: row["file"])
     write_csv(store / "report.csv", REPORT_FIELDS, skipped)
-    summary.skipped = len(skipped)
+    summary.failed = len(skipped)
     summary.skipped_files = skipped
     summary.seconds = time.perf_counter() - started
     write_json(store / "summary.json", asdict(summary))

@@ -35,13 +35,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from cclib.errors import CclibError
 from cclib.fileio import read_json, settings_guard, write_csv, write_json
-from cclib.parallel import check_scheduler, default_jobs, run_batch, say
+from cclib.parallel import BatchSummary, check_scheduler, default_jobs, run_batch, say
 
 #: The study's figure 3: final test accuracy of its twenty trials (2019 report, figure 3).
 STUDY_TEST_ACCURACY = {"n": 20, "mean": 0.521, "median": 0.550, "min": 0.352, "max": 0.639}
@@ -381,25 +382,27 @@ def parse_value(text: str):
 
 
 @dataclass
-class TrialsSummary:
-    """What :func:`run_trials` did, and the batch's table."""
+class TrialsSummary(BatchSummary):
+    """What :func:`run_trials` did, and the batch's table: ``done`` counts the trials
+    finished now, ``already_done`` those an earlier run finished, ``failed`` those that
+    failed now; ``table`` holds mean, median, min and max of every metric."""
 
-    out: str
-    n: int
-    done: int
-    failed: int
-    ran: int
-    seconds: float
-    metric: str | None
-    table: dict
+    out: str = ""
+    n: int = 0
+    metric: str | None = None
+    table: dict = field(default_factory=dict)
+
+    command: ClassVar[str] = "trials"
+    done_words: ClassVar[str] = "run now"
+
+    def details(self) -> list[str]:
+        stats = self.table.get(self.metric, {}) if self.metric else {}
+        result = [f"{self.metric} mean {stats['mean']:.3f}, median {stats['median']:.3f}, "
+                  f"min {stats['min']:.3f}, max {stats['max']:.3f}"] if stats.get("n") else []
+        return [f"{self.done + self.already_done} of {self.n} done", *result]
 
     def line(self) -> str:
-        stats = self.table.get(self.metric, {}) if self.metric else {}
-        result = (f"{self.metric} mean {stats['mean']:.3f}, median {stats['median']:.3f}, "
-                  f"min {stats['min']:.3f}, max {stats['max']:.3f}; "
-                  if stats.get("n") else "")
-        return (f"trials: {self.done} of {self.n} done ({self.ran} run now, {self.failed} failed); "
-                f"{result}{self.seconds:.0f} s -> {self.out}")
+        return f"{super().line()} -> {self.out}"
 
 
 def plan_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dict | None = None,
@@ -528,17 +531,21 @@ def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dic
         known = [v for v in values if v is not None]
         return f"mean {metric} {np.mean(known):.3f}" if known else None
 
+    counts = TrialsSummary(out=str(out), n=n, already_done=n - len(pending))
     for record in run_batch(run_trial, pending, desc="trials", unit="trial", jobs=jobs,
                             scheduler=scheduler, progress=progress, done_before=n - len(pending),
                             first_alone=True, postfix=running_mean):
         if record["status"] == "failed":
+            counts.failed += 1
             see = f"; see {record['folder']}/notebook.ipynb" if record["attempts"] else ""
             say(f"trial {record['trial']} (seed {record['seed']}) failed: {record['error']}{see}")
-    frame, summary = write_summary(out, n)
-    return TrialsSummary(out=str(out), n=n, done=summary["done"], failed=summary["failed"],
-                         ran=len(pending), seconds=time.perf_counter() - started,
-                         metric=metric if metric in summary["table"] else None,
-                         table=summary["table"])
+        else:
+            counts.done += 1
+    _, summary = write_summary(out, n)
+    counts.metric = metric if metric in summary["table"] else None
+    counts.table = summary["table"]
+    counts.seconds = time.perf_counter() - started
+    return counts
 
 
 def collect_trials(runs) -> pd.DataFrame:

@@ -1,7 +1,13 @@
-"""Shared fixtures: synthetic signals written as real audio files, and a scratch data folder."""
+"""Shared fixtures: synthetic signals written as real audio files, and a scratch data folder.
+
+``make test`` runs the tests on two workers (pytest-xdist, ``--dist loadgroup``);
+:func:`pytest_itemcollected` keeps the tests that share an expensive
+fixture on one worker, so that fixture is built once.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +15,16 @@ import pytest
 import soundfile as sf
 
 SR = 22050
+
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    # The workers share the cores: TensorFlow's and BLAS's threads beyond a worker's share
+    # only wait on each other (set before anything imports TensorFlow; kernels inherit it).
+    from cclib.parallel import default_jobs
+
+    _share = str(max(1, default_jobs() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                  "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, _share)
 
 
 def tone(seconds: float, *, freq: float = 440.0, sr: int = SR, amplitude: float = 0.5,
@@ -30,6 +46,34 @@ def chirp_piece(seconds: float, *, seed: int = 0, sr: int = SR) -> np.ndarray:
         for freq in rng.uniform(110, 2000, size=3):
             y[start:start + len(t)] += 0.2 * np.sin(2 * np.pi * freq * t)
     return y
+
+
+#: The session fixtures worth building once, in the order a test that uses several is grouped
+#: by (``trial_runs`` and the instrumentation stores are built on ``small_corpus``, so their
+#: workers build it too).
+SHARED_FIXTURES = ("instrument_experiment", "instrument_stores", "mixed_corpus", "trial_runs",
+                   "small_corpus")
+
+
+def worker_group(item) -> str | None:
+    """The pytest-xdist group of a test: the first shared session fixture it uses, else its
+    module when it uses a module-scoped fixture, else none (any worker may run it)."""
+    used = set(getattr(item, "fixturenames", ()))
+    for name in SHARED_FIXTURES:
+        if name in used:
+            return name
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs if info else {}
+    if any(definitions[name][-1].scope == "module" for name in used if name in definitions):
+        return item.module.__name__
+    return None
+
+
+def pytest_itemcollected(item):
+    """Mark each test with its group as it is collected (pytest-xdist reads the marks after)."""
+    group = worker_group(item)
+    if group:
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def write_audio(path, y, *, sr: int = SR, subtype: str | None = None, format: str | None = None):

@@ -232,7 +232,7 @@ def test_a_note_left_on_is_released_at_the_end_so_strings_stop(tmp_path):
 def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
     out = tmp_path / "audio"
     summary = build_corpus(out, max_works=2, composers=["Bach"], jobs=2, progress=False)
-    assert (summary.rendered, summary.failed) == (2, 0)
+    assert (summary.done, summary.failed) == (2, 0)
     for name in ("Bach_1.wav", "Bach_2.wav"):
         y, sr = sf.read(out / name)
         assert sr == 22050 and len(y) > 10 * sr
@@ -241,7 +241,7 @@ def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
         "Bach_1.wav", "Bach_2.wav", "corpus-failed.csv", "corpus-summary.json", "corpus.csv",
         "corpus.json"]
     again = build_corpus(out, max_works=2, composers=["Bach"], jobs=1, progress=False)
-    assert (again.rendered, again.already_done) == (0, 2)
+    assert (again.done, again.already_done) == (0, 2)
     settings = json.loads((out / "corpus.json").read_text())
     assert settings["instrument"] == "piano" and settings["max_seconds"] == 180.0
     table = pd.read_csv(out / "corpus.csv", keep_default_na=False)
@@ -256,7 +256,7 @@ def test_openscore_works_render_their_opening_through_their_soundfont(tmp_path):
     out = tmp_path / "audio"
     summary = build_corpus(out, max_works=2, composers=["Ravel", "Satie"], max_seconds=6,
                            jobs=1, progress=False)
-    assert (summary.rendered, summary.failed) == (3, 0)  # Ravel wrote one quartet here
+    assert (summary.done, summary.failed) == (3, 0)  # Ravel wrote one quartet here
     table = pd.read_csv(out / "corpus.csv", keep_default_na=False).set_index("file")
     assert table.loc["Ravel_1.wav", "ensemble"] == "string quartet"
     assert table.loc["Satie_1.wav", "ensemble"] == "voice and piano"
@@ -270,14 +270,14 @@ def test_a_work_over_its_time_limit_is_skipped_remembered_and_retried_on_request
     out = tmp_path / "audio"
     first = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, timeout=0.001,
                          progress=False)
-    assert (first.rendered, first.failed) == (0, 1)
+    assert (first.done, first.failed) == (0, 1)
     assert "took more than 0.001 s of CPU" in first.failures[0]
     assert not list(out.glob("*.wav")) and not list(out.glob(".*"))  # nothing half-written
     second = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, progress=False)
-    assert (second.rendered, second.failed) == (0, 1)  # remembered, not retried
+    assert (second.done, second.failed) == (0, 1)  # remembered, not retried
     third = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, retry_failed=True,
                          progress=False)
-    assert (third.rendered, third.failed) == (1, 0)
+    assert (third.done, third.failed) == (1, 0)
     assert (out / "corpus-failed.csv").read_text().strip() == "file,source,reason"
 
 

@@ -180,11 +180,11 @@ def test_08_does_it_hear_the_period(mixed_corpus, tmp_path, data_dir):
                             spectrograms=str(mixed_corpus / "store"),
                             baseline_spectrograms=str(mixed_corpus / "store"), steps=30,
                             per_composer=20, input_size=32, min_pieces=2, out=str(out),
-                            protocols="within,soundfont: TimGM6mb,texture: string quartet")
+                            protocols="within,texture: string quartet")  # soundfonts: test_protocols
     assert (out / "08_protocols.png").stat().st_size > 10_000
     printed = "".join(output.get("text", "") for cell in notebook.cells
                       for output in cell.get("outputs", []))
-    for protocol in ("within", "soundfont: TimGM6mb", "texture: string quartet"):
+    for protocol in ("within", "texture: string quartet"):
         assert f"{protocol}: project MobileNet" in printed
     assert "Test pieces flagged out of domain" in printed
     assert "Periods heard in one texture only: baroque" in printed

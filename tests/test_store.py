@@ -29,7 +29,7 @@ def test_converts_a_folder_into_slices_and_manifest(audio_folder, tmp_path):
     store = tmp_path / "store"
     summary = convert_folder(audio_folder, store, jobs=1, progress=False)
     # 10 + 9 + 8 + 10 + 7 seconds → 3 + 3 + 2 + 3 + 2 slices
-    assert (summary.converted, summary.skipped, summary.slices_written) == (5, 0, 13)
+    assert (summary.done, summary.failed, summary.slices_written) == (5, 0, 13)
     manifest = read_manifest(store)
     assert list(manifest.columns[:9]) == ["slice_id", "piece", "composer", "period", "work",
                                           "ensemble", "soundfont", "index", "start_s"]
@@ -124,7 +124,7 @@ def test_bad_inputs_are_skipped_with_one_line_each(tmp_path, monkeypatch, capsys
 
     monkeypatch.setattr(cclib.audio.sf, "read", read_unless_locked)
     summary = convert_folder(audio, tmp_path / "store", jobs=1, progress=False)
-    assert (summary.converted, summary.skipped) == (1, len(expected))
+    assert (summary.done, summary.failed) == (1, len(expected))
     report = pd.read_csv(tmp_path / "store" / "report.csv")
     reasons = {Path(f).name: r for f, r in zip(report.file, report.reason)}
     assert set(reasons) == set(expected)
@@ -183,7 +183,7 @@ def test_labels_csv_names_composers_and_periods(tmp_path):
     manifest = read_manifest(tmp_path / "store")
     assert dict(zip(manifest.piece, zip(manifest.composer, manifest.period))) == {
         "track01": ("Dvořák", "romantic"), "track02": ("Somebody-New", "21stcentury")}
-    assert summary.skipped == 1 and "not in the labels CSV" in summary.skipped_files[0]["reason"]
+    assert summary.failed == 1 and "not in the labels CSV" in summary.skipped_files[0]["reason"]
 
 
 def test_killed_run_resumes_to_the_same_store(tmp_path):
@@ -293,7 +293,7 @@ def test_a_store_from_before_work_groups_is_upgraded_by_running_again(audio_fold
     with pytest.raises(StoreError, match="written by an older cclib.*run cclib spectrograms"):
         read_manifest(store)
     again = convert_folder(audio_folder, store, jobs=1, progress=False)
-    assert (again.converted, again.already_done) == (5, 0)
+    assert (again.done, again.already_done) == (5, 0)
     assert "work" in read_manifest(store).columns
 
 
@@ -304,7 +304,7 @@ def test_a_truncated_array_is_converted_again_not_reported_done(audio_folder, tm
     array = store / "slices" / "Bach_1.npy"
     array.write_bytes(array.read_bytes()[:1000])
     again = convert_folder(audio_folder, store, jobs=1, progress=False)
-    assert (again.converted, again.already_done) == (1, 4)
+    assert (again.done, again.already_done) == (1, 4)
     assert folder_digest(store) == before
 
 
@@ -336,5 +336,5 @@ def test_long_files_are_cut_in_chunks_into_the_same_store(audio_folder, tmp_path
     monkeypatch.setattr(cclib.store, "LONG_SECONDS", 0.0)  # every file read in chunks
     monkeypatch.setitem(cclib.audio.stream_audio.__kwdefaults__, "block_seconds", 2.5)
     chunked = convert_folder(audio_folder, tmp_path / "chunked", jobs=1, progress=False)
-    assert whole.converted == chunked.converted == 6
+    assert whole.done == chunked.done == 6
     assert folder_digest(tmp_path / "chunked") == folder_digest(tmp_path / "whole")

@@ -243,7 +243,8 @@ def test_classify_fails_clearly(trained, tmp_path):
 
 @pytest.mark.parametrize("mode", ["finetune", "scratch"])
 def test_finetune_and_scratch_train_the_network_with_augmentation(dataset_dir, tmp_path, mode):
-    config = TrainConfig(mode=mode, steps=4, batch_size=8, input_size=32, log_every=2, seed=1)
+    config = TrainConfig(mode=mode, steps=4, batch_size=8, input_size=32, log_every=2, seed=1,
+                         export=False)
     metrics = train_model(dataset_dir, tmp_path / mode, config, cache_root=tmp_path / "cache")
     history = pd.read_csv(tmp_path / mode / "history.csv")
     assert history.step.tolist() == ([2, 4, 6, 8] if mode == "finetune" else [2, 4])

@@ -52,7 +52,7 @@ def test_each_trial_gets_its_seed_and_folder_and_the_study_table_is_written(tiny
     out = tmp_path / "runs" / "tiny"
     summary = run_trials(tiny, 4, out, parameters={"scale": 0.5}, first_seed=10, threads=1,
                          metric="test.accuracy", progress=False)
-    assert (summary.done, summary.failed, summary.ran) == (4, 0, 4)
+    assert (summary.done, summary.already_done, summary.failed) == (4, 0, 0)
     rows = pd.read_csv(out / "summary.csv")
     assert rows.seed.tolist() == [10, 11, 12, 13]
     assert rows["test.accuracy"].tolist() == pytest.approx(expected_scores(range(10, 14), 0.5))
@@ -80,7 +80,7 @@ def test_a_failed_trial_is_kept_and_completed_by_running_the_batch_again(tiny, t
     fixed.touch()
     summary = run_trials(tiny, 3, out, parameters={"fail_unless": str(fixed)}, threads=1,
                          metric="test.accuracy", progress=False)
-    assert (summary.done, summary.failed, summary.ran) == (3, 0, 1)
+    assert (summary.done, summary.already_done, summary.failed) == (1, 2, 0)
     assert (out / "trial-00" / "trial.json").stat().st_mtime_ns == first_done
     assert pd.read_csv(out / "summary.csv").status.tolist() == ["done"] * 3
 
@@ -128,7 +128,7 @@ def test_a_users_files_are_never_deleted_and_strays_are_named(tiny, tmp_path, ca
     fixed.touch()
     summary = run_trials(tiny, 3, out, parameters={"fail_unless": str(fixed)}, threads=1,
                          progress=False)
-    assert summary.done == 1 and "trial-old: not a trial folder" in capsys.readouterr().err
+    assert (summary.done, summary.already_done) == (0, 1) and "trial-old: not a trial folder" in capsys.readouterr().err
     assert (out / "trial-01" / "notes.txt").read_text() == "my notes on the failed trial"
     assert (out / "trial-02" / "draft.txt").exists() and (mine / "notes.txt").exists()
     broken = tmp_path / "broken.ipynb"
@@ -143,7 +143,7 @@ def test_the_command_runs_a_batch_and_reports_the_table(tiny, tmp_path, capsys):
                    "-p", "scale", "0.5", "--metric", "test.accuracy"])
     printed = capsys.readouterr()
     assert status == 0
-    assert "trials: 2 of 2 done" in printed.out and "test.accuracy mean" in printed.out
+    assert "trials: 2 run now, 0 already done, 0 failed, 2 of 2 done" in printed.out and "test.accuracy mean" in printed.out
     assert main(["trials", str(tiny), "--n", "1", "--out", str(out), "-p", "nope", "1"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("cclib trials:") and "no parameter 'nope'" in error
