@@ -23,3 +23,17 @@ def test_an_unknown_name_is_an_attribute_error():
         assert "no_such_stage" in str(error)
     else:
         raise AssertionError("cclib.no_such_stage resolved")
+
+
+def test_tests_that_share_a_fixture_are_grouped_on_one_worker(request):
+    """make test's workers (tests/conftest.py): every test that uses the batch of trials is in
+    one group, and under pytest-xdist's loadgroup each grouped test's id names its group (where
+    it does not, as with pytest 9.2, pytest-xdist spreads a group over the workers)."""
+    items = request.session.items
+    users = [item for item in items if "trial_runs" in getattr(item, "fixturenames", ())]
+    assert all(item.get_closest_marker("xdist_group").args == ("trial_runs",)
+                         for item in users)
+    if getattr(request.config.option, "loadgroup", False):
+        grouped = [item for item in items if item.get_closest_marker("xdist_group")]
+        assert all(item.nodeid.endswith("@" + item.get_closest_marker("xdist_group").args[0])
+                   for item in grouped)
