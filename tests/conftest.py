@@ -48,20 +48,21 @@ def chirp_piece(seconds: float, *, seed: int = 0, sr: int = SR) -> np.ndarray:
     return y
 
 
-#: The session fixtures worth building once, in the order a test that uses several is grouped
-#: by (``trial_runs`` and the instrumentation stores are built on ``small_corpus``, so their
-#: workers build it too).
-SHARED_FIXTURES = ("instrument_experiment", "instrument_stores", "mixed_corpus", "trial_runs",
-                   "small_corpus")
+#: The session fixtures worth building once, and the group of the tests that use them: a test
+#: that uses several goes with the first. Notebook 07's test needs the trials and the
+#: instrumentation experiment, so they share a group (each is built on ``small_corpus``).
+SHARED_FIXTURES = {"trial_runs": "trials", "instrument_experiment": "trials",
+                   "instrument_stores": "trials", "mixed_corpus": "mixed_corpus",
+                   "small_corpus": "small_corpus"}
 
 
 def worker_group(item) -> str | None:
-    """The pytest-xdist group of a test: the first shared session fixture it uses, else its
-    module when it uses a module-scoped fixture, else none (any worker may run it)."""
+    """The pytest-xdist group of a test: that of the first shared session fixture it uses,
+    else its module when it uses a module-scoped fixture, else none (any worker may run it)."""
     used = set(getattr(item, "fixturenames", ()))
-    for name in SHARED_FIXTURES:
+    for name, group in SHARED_FIXTURES.items():
         if name in used:
-            return name
+            return group
     info = getattr(item, "_fixtureinfo", None)
     definitions = info.name2fixturedefs if info else {}
     if any(definitions[name][-1].scope == "module" for name in used if name in definitions):

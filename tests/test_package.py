@@ -26,14 +26,17 @@ def test_an_unknown_name_is_an_attribute_error():
 
 
 def test_tests_that_share_a_fixture_are_grouped_on_one_worker(request):
-    """make test's workers (tests/conftest.py): every test that uses the batch of trials is in
-    one group, and under pytest-xdist's loadgroup each grouped test's id names its group (where
-    it does not, as with pytest 9.2, pytest-xdist spreads a group over the workers)."""
-    items = request.session.items
-    users = [item for item in items if "trial_runs" in getattr(item, "fixturenames", ())]
-    assert all(item.get_closest_marker("xdist_group").args == ("trial_runs",)
-                         for item in users)
-    if getattr(request.config.option, "loadgroup", False):
-        grouped = [item for item in items if item.get_closest_marker("xdist_group")]
-        assert all(item.nodeid.endswith("@" + item.get_closest_marker("xdist_group").args[0])
-                   for item in grouped)
+    """make test's workers (tests/conftest.py): a test that uses a shared session fixture is in
+    the group of the first one it uses (notebook 07's, which uses the trials and the
+    instrumentation experiment, with every test of either), and under pytest-xdist's loadgroup each grouped test's
+    id names its group (where it does not, as with pytest 9.2, pytest-xdist spreads a group
+    over the workers)."""
+    from conftest import SHARED_FIXTURES
+
+    for item in request.session.items:
+        used = [name for name in SHARED_FIXTURES if name in getattr(item, "fixturenames", ())]
+        mark = item.get_closest_marker("xdist_group")
+        if used:
+            assert mark.args == (SHARED_FIXTURES[used[0]],), item.nodeid
+        if mark and getattr(request.config.option, "loadgroup", False):
+            assert item.nodeid.endswith(f"@{mark.args[0]}"), item.nodeid
