@@ -14,6 +14,10 @@ from cclib.spectrogram import (FrontEnd, compute_spectrogram, hz_to_mel, mel_fil
                                mel_to_hz, power_spectrogram, power_to_db)
 from tests.conftest import SR, chirp_piece, tone
 
+# librosa's first STFT compiles its numba functions (about 18 s of CPU where their cache is
+# cold, as in a fresh clone): under make test these tests share one worker, so that happens once.
+pytestmark = pytest.mark.xdist_group("librosa")
+
 
 def signals() -> dict:
     """A tone, a piece-like chirp, seeded white noise and a click train, 2 s each."""
