@@ -40,7 +40,8 @@ def main() -> None:
         summary = run_trials(NOTEBOOK, args.n, out, jobs=args.jobs,
                              parameters={"split": split, "steps": args.steps})
         minutes = (time.perf_counter() - started) / 60
-        print(f"{split} split: {summary.done + summary.already_done} of {args.n} trials done in {minutes:.1f} min "
+        done = summary.done + summary.already_done
+        print(f"{split} split: {done} of {args.n} trials done in {minutes:.1f} min "
               f"with {args.jobs} jobs (target: 20 trials < 30 min)")
         runs.append(out)
     trials = collect_trials(runs)

@@ -29,7 +29,7 @@ Notebook: notebooks/08_does_it_hear_the_period.ipynb
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -285,7 +285,7 @@ def _train_once(dataset, summary, store, folder: Path, recipe: Recipe, seed: int
         return json.loads((folder / "model" / "metrics.json").read_text())
     if not (folder / "dataset" / "summary.json").exists():
         write_dataset(dataset, summary, store, folder / "dataset")
-    config = type(recipe.config)(**{**asdict(recipe.config), "seed": seed, "export": False})
+    config = replace(recipe.config, seed=seed, export=False)
     return train_model(folder / "dataset", folder / "model", config, cache_root=cache_root)
 
 

@@ -383,6 +383,7 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
     from cclib.training import load_dataset, train_model
 
     out = Path(out)
+    loaded = {name: load_dataset(dataset_dir) for name, dataset_dir in datasets.items()}
     table = pd.DataFrame(index=list(datasets), columns=list(datasets), dtype=float)
     for trained_on, dataset_dir in datasets.items():
         model_dir = out / f"model-{trained_on}"
@@ -390,8 +391,7 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
             train_model(dataset_dir, model_dir, replace(config, export=False))
         period_model = load_period_model(model_dir)
         position = {c: i for i, c in enumerate(period_model.classes)}
-        for tested_on, test_dir in datasets.items():
-            data = load_dataset(test_dir)
+        for tested_on, data in loaded.items():
             test = data.parts["test"]
             probabilities = period_model.predict(data.slices[test].astype(np.float32))
             truth = data.rows["period"][test].map(position).to_numpy()

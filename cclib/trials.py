@@ -533,7 +533,7 @@ def run_trials(notebook: str | Path, n: int, out: str | Path, *, parameters: dic
 
     counts = TrialsSummary(out=str(out), n=n, already_done=n - len(pending))
     for record in run_batch(run_trial, pending, desc="trials", unit="trial", jobs=jobs,
-                            scheduler=scheduler, progress=progress, done_before=n - len(pending),
+                            scheduler=scheduler, progress=progress, done_before=counts.already_done,
                             first_alone=True, postfix=running_mean):
         if record["status"] == "failed":
             counts.failed += 1

@@ -28,9 +28,9 @@ def test_an_unknown_name_is_an_attribute_error():
 def test_tests_that_share_a_fixture_are_grouped_on_one_worker(request):
     """make test's workers (tests/conftest.py): a test that uses a shared session fixture is in
     the group of the first one it uses (notebook 07's, which uses the trials and the
-    instrumentation experiment, with every test of either), and under pytest-xdist's loadgroup each grouped test's
-    id names its group (where it does not, as with pytest 9.2, pytest-xdist spreads a group
-    over the workers)."""
+    instrumentation experiment, with every test of either); under pytest-xdist's loadgroup
+    each grouped test's id names its group (where it does not, as with pytest 9.2,
+    pytest-xdist spreads a group over the workers)."""
     from conftest import SHARED_FIXTURES
 
     for item in request.session.items:
