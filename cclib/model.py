@@ -13,6 +13,7 @@ Notebook: notebooks/04_retrain_mobilenet.ipynb
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -304,21 +305,35 @@ def build_base(input_size: int = 224, weights: str = "imagenet") -> keras.Model:
     outputs = layers.GlobalAveragePooling2D(name="pool")(mobilenet_v2_features(inputs))
     base = keras.Model(inputs, outputs, name="base")
     if weights != "none":
-        source = build_imagenet_classifier(224)
         if weights == "imagenet":
-            source.load_weights(imagenet_weights())
-        elif str(weights).endswith(".pth"):
-            from cclib.torchfile import load_state_dict
-
-            port_torchvision_weights(source, load_state_dict(weights))
-        elif Path(weights).is_file():
-            source.load_weights(weights)
-        else:
+            weights = imagenet_weights()
+        elif not Path(weights).is_file():
             raise WeightsError(f"weights {weights!r}: not imagenet, keras-imagenet, none or a file")
+        stat = Path(weights).stat()
+        pretrained = _pretrained_layers(str(Path(weights).resolve()), stat.st_mtime_ns, stat.st_size)
         for layer in base.layers:
             if layer.weights:
-                layer.set_weights(source.get_layer(layer.name).get_weights())
+                layer.set_weights(pretrained[layer.name])
     return base
+
+
+@functools.lru_cache(maxsize=2)
+def _pretrained_layers(weights: str, mtime_ns: int, size: int) -> dict[str, list[np.ndarray]]:
+    """Each layer's arrays in a weights file, read once per process while the file is unchanged.
+
+    Training several models in one process (the protocols, the instrumentation
+    experiment, a batch of trials in one kernel) builds and loads the 224-pixel
+    ImageNet classifier only for the first; it costs about as much as a short
+    training run.
+    """
+    source = build_imagenet_classifier(224)
+    if weights.endswith(".pth"):
+        from cclib.torchfile import load_state_dict
+
+        port_torchvision_weights(source, load_state_dict(weights))
+    else:
+        source.load_weights(weights)
+    return {layer.name: layer.get_weights() for layer in source.layers if layer.weights}
 
 
 def _keras_applications_base(input_size: int) -> keras.Model:

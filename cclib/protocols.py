@@ -29,13 +29,15 @@ Notebook: notebooks/08_does_it_hear_the_period.ipynb
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cclib.errors import CclibError
 from cclib.evaluation import scores
+from cclib.fileio import read_json, settings_guard
 from cclib.sampling import SamplingError, make_dataset, make_training_set, write_dataset
 from cclib.store import read_manifest
 
@@ -124,12 +126,32 @@ class Recipe:
     method: str = "per-composer"
     per_composer: int = 100
     max_ensemble_share: float | None = None
-    options: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         return {"name": self.name, "store": str(self.store) if self.store else None,
                 "method": self.method, "per_composer": self.per_composer,
                 "max_ensemble_share": self.max_ensemble_share, "train": asdict(self.config)}
+
+
+def compared_recipes(*, steps: int = 6000, input_size: int = 128, per_composer: int = 100,
+                     old_corpus: str | Path | None = None) -> list[Recipe]:
+    """The recipes notebook 08 sets side by side: the project's, the study's, and (given
+    ``old_corpus``, the study's corpus as it was) the study's trained there.
+
+    Examples
+    --------
+    >>> [recipe.name for recipe in compared_recipes(old_corpus="data/spectrograms-music21")]
+    ['project', 'study', 'old-corpus']
+    """
+    from cclib.training import TrainConfig
+
+    settings = {"steps": steps, "input_size": input_size}
+    recipes = [Recipe("project", TrainConfig(**settings), per_composer=per_composer),
+               Recipe("study", TrainConfig.study(**settings), per_composer=per_composer)]
+    if old_corpus:
+        recipes.append(Recipe("old-corpus", TrainConfig.study(**settings), store=old_corpus,
+                              per_composer=per_composer))
+    return recipes
 
 
 def protocol_dataset(manifest: pd.DataFrame, protocol: Protocol, recipe: Recipe, *, seed: int):
@@ -222,13 +244,19 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
         one-soundfont corpus when that soundfont is held out) gives no row.
     seed : int
     out : path
-        Scratch folder for datasets and models (kept: a rerun reuses them).
+        Scratch folder for datasets and models, kept: a rerun with the same
+        recipes and seed reuses them, one with other settings is refused.
 
     Returns
     -------
     rows : list of dict
         One per recipe and model (``mobilenet``, and ``reference`` where the
         recipe trains on ``store``): protocol, seed, recipe, scores.
+
+    Raises
+    ------
+    CclibError
+        If a run folder in ``out`` was made with another recipe, seed or store.
     """
     from cclib.classify import load_period_model
 
@@ -276,13 +304,20 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
 
 
 def _train_once(dataset, summary, store, folder: Path, recipe: Recipe, seed: int, cache_root):
-    """Write the dataset and train the recipe on it, unless an earlier run did."""
-    import json
-
+    """Write the dataset and train the recipe on it, unless an earlier run with the same
+    recipe, seed and store did (``recipe.json`` records them; a folder made otherwise is
+    refused, never reused)."""
     from cclib.training import train_model
 
+    recipe_file = folder / "recipe.json"
+    if (folder / "model" / "metrics.json").exists() and not recipe_file.exists():
+        raise CclibError(f"{folder}: a protocol run that does not record its recipe (made by an "
+                         "earlier cclib); remove it or choose another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    settings_guard(recipe_file, {**recipe.describe(), "seed": seed, "train_store": str(store)},
+                   what="a protocol run")
     if (folder / "model" / "metrics.json").exists():
-        return json.loads((folder / "model" / "metrics.json").read_text())
+        return read_json(folder / "model" / "metrics.json")
     if not (folder / "dataset" / "summary.json").exists():
         write_dataset(dataset, summary, store, folder / "dataset")
     config = replace(recipe.config, seed=seed, export=False)

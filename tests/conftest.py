@@ -52,7 +52,8 @@ def chirp_piece(seconds: float, *, seed: int = 0, sr: int = SR) -> np.ndarray:
 #: that uses several goes with the first. Notebook 07's test needs the trials and the
 #: instrumentation experiment, so they share a group (each is built on ``small_corpus``).
 SHARED_FIXTURES = {"trial_runs": "trials", "instrument_experiment": "trials",
-                   "instrument_stores": "trials", "mixed_corpus": "mixed_corpus",
+                   "instrument_stores": "trials", "protocol_runs": "mixed_corpus",
+                   "mixed_corpus": "mixed_corpus",
                    "small_corpus": "small_corpus"}
 
 
@@ -191,6 +192,34 @@ def mixed_corpus(tmp_path_factory):
     assert summary.failed == 0
     convert_folder(root / "audio", root / "store", jobs=2, progress=False)
     return root
+
+
+#: Notebook 08 on tiny settings, as its test runs it and ``protocol_runs`` runs it first.
+TINY_08 = {"steps": 30, "input_size": 32, "per_composer": 20}
+#: The protocols of notebook 08's test: the within-corpus figure and one held out.
+PROTOCOLS_08 = ("within", "soundfont: MuseScore_General_Lite")
+
+
+@pytest.fixture(scope="session")
+def protocol_runs(mixed_corpus, tmp_path_factory):
+    """Notebook 08's runs on the mixed corpus, trained once: ``PROTOCOLS_08``, seed 0, the
+    three compared recipes (the corpus standing in for the old one); ``(root, rows)``, the
+    runs in ``root / "runs"`` and the bottleneck cache in ``root / "data"``."""
+    from cclib.protocols import compared_recipes, list_protocols, run_protocol
+    from cclib.store import read_manifest
+
+    root = tmp_path_factory.mktemp("protocols")
+    store = mixed_corpus / "store"
+    recipes = compared_recipes(**TINY_08, old_corpus=store)
+    protocols = [p for p in list_protocols(read_manifest(store), min_pieces=2)
+                 if p.name in PROTOCOLS_08]
+    assert [p.name for p in protocols] == list(PROTOCOLS_08)
+    rows = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CCLIB_DATA", str(root / "data"))
+        for protocol in protocols:
+            rows += run_protocol(store, protocol, recipes, seed=0, out=root / "runs")
+    return root, rows
 
 
 def stub_period_model(midpoint: float = -45.0):

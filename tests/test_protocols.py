@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cclib.protocols import (Protocol, Recipe, foreign_training_set, list_protocols,
-                             protocol_dataset, reading, run_protocol, summarise)
+from cclib.errors import CclibError
+from cclib.protocols import (Protocol, Recipe, compared_recipes, foreign_training_set,
+                             list_protocols, protocol_dataset, reading, run_protocol, summarise)
 from cclib.sampling import read_dataset
 from cclib.store import read_manifest
-from tests.conftest import TINY_RECIPE
+from tests.conftest import TINY_08, TINY_RECIPE
 
 pytestmark = pytest.mark.slow
 
@@ -59,26 +60,25 @@ def test_another_store_trains_without_any_test_work_or_composer(mixed_corpus):
     assert not set(train.composer) & set(test.composer)
 
 
-def test_every_recipe_meets_the_same_test_and_the_runs_are_reproducible(mixed_corpus, tmp_path,
+def test_every_recipe_meets_the_same_test_and_the_runs_are_reproducible(protocol_runs,
+                                                                         mixed_corpus, tmp_path,
                                                                          data_dir):
-    from cclib.training import TrainConfig
-
+    root, all_rows = protocol_runs
     store = mixed_corpus / "store"
-    recipes = [Recipe("project", TrainConfig(**TINY_RECIPE), per_composer=20),
-               Recipe("study", TrainConfig.study(**TINY_RECIPE), per_composer=20),
-               Recipe("elsewhere", TrainConfig.study(**TINY_RECIPE), store=store,
-                      per_composer=20)]
     protocol = Protocol("soundfont", "MuseScore_General_Lite")
-    rows = run_protocol(store, protocol, recipes, seed=0, out=tmp_path / "runs")
+    rows = [row for row in all_rows if row["protocol"] == protocol.name]
     frame = pd.DataFrame(rows)
     assert frame.model.tolist() == ["mobilenet", "reference", "mobilenet", "reference",
                                     "mobilenet"]
+    assert frame.recipe.tolist() == ["project", "project", "study", "study", "old-corpus"]
     assert frame.n_pieces.nunique() == 1 and frame.chance.nunique() == 1
     assert frame.piece_balanced.between(0, 1).all()
     assert frame[frame.model == "mobilenet"].out_of_domain_share.between(0, 1).all()
-    trained = read_dataset(tmp_path / "runs" / "soundfont-MuseScore_General_Lite-0-elsewhere"
+    trained = read_dataset(root / "runs" / "soundfont-MuseScore_General_Lite-0-old-corpus"
                            / "dataset")
     assert "MuseScore_General_Lite" not in set(trained.soundfont)
+    # every recipe trained again from nothing (another folder, an empty bottleneck cache)
+    recipes = compared_recipes(**TINY_08, old_corpus=store)
     again = run_protocol(store, protocol, recipes, seed=0, out=tmp_path / "again")
     assert [r["piece_balanced"] for r in again] == [r["piece_balanced"] for r in rows]
     table = summarise(rows)
@@ -87,6 +87,19 @@ def test_every_recipe_meets_the_same_test_and_the_runs_are_reproducible(mixed_co
     assert row["pieces mean"] == round(100 * rows[0]["piece_balanced"], 1)
     assert table.columns.name == "balanced accuracy, %"
     assert reading(rows)[0].startswith("soundfont: MuseScore_General_Lite: project MobileNet")
+
+
+def test_a_run_folder_made_with_another_recipe_is_refused_not_reused(protocol_runs,
+                                                                      mixed_corpus):
+    root, _ = protocol_runs
+    store = mixed_corpus / "store"
+    longer = compared_recipes(**{**TINY_08, "steps": 31}, old_corpus=store)
+    before = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
+    with pytest.raises(CclibError, match=r"within-0-project: holds a protocol run made with "
+                                         r"other settings \(train\.steps: 30 there, 31 asked\)"):
+        run_protocol(store, Protocol("within"), longer, seed=0, out=root / "runs")
+    after = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
+    assert after == before
 
 
 def test_a_period_the_model_does_not_know_counts_as_missed(mixed_corpus, tmp_path, data_dir):
