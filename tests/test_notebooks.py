@@ -118,6 +118,9 @@ def test_04_retrain_mobilenet(small_corpus, tmp_path, data_dir):
     assert metrics["protocol"]["split"] == "piece" and metrics["protocol"]["seed"] == 0
     assert len(pd.read_csv(out / "history.csv")) == 10
     assert (out / "figures" / "04_confusion.png").exists()
+    # the notebook exports the model for LiteRT, as make demo's default model is
+    litert = json.loads((out / "config.json").read_text())["litert"]
+    assert litert["file"] == "model.tflite" and (out / "model.tflite").is_file()
     printed = "".join(output.get("text", "") for cell in notebook.cells
                       for output in cell.get("outputs", []))
     assert re.search(r"(renaissance|baroque) \(score=\d\.\d{5}\)", printed)
