@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from cclib import paths
+from cclib.errors import CclibError
 from cclib.protocols import Recipe, list_protocols, run_protocol, summarise
 from cclib.store import read_manifest
 from cclib.training import TrainConfig
@@ -86,4 +87,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CclibError as error:  # a refused store or run folder: one line, as the cclib command
+        raise SystemExit(f"bench_generalization: {error}") from None
