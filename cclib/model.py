@@ -322,9 +322,8 @@ def _pretrained_layers(weights: str, mtime_ns: int, size: int) -> dict[str, list
     """Each layer's arrays in a weights file, read once per process while the file is unchanged.
 
     Training several models in one process (the protocols, the instrumentation
-    experiment, a batch of trials in one kernel) builds and loads the 224-pixel
-    ImageNet classifier only for the first; it costs about as much as a short
-    training run.
+    experiment, the tests) builds and loads the 224-pixel ImageNet classifier
+    only for the first model; it costs about as much as a short training run.
     """
     source = build_imagenet_classifier(224)
     if weights.endswith(".pth"):
