@@ -35,9 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cclib.errors import CclibError
 from cclib.evaluation import scores
-from cclib.fileio import read_json, settings_guard
 from cclib.sampling import SamplingError, make_dataset, make_training_set, write_dataset
 from cclib.store import read_manifest
 
@@ -256,7 +254,8 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
     Raises
     ------
     CclibError
-        If a run folder in ``out`` was made with another recipe, seed or store.
+        If a dataset or model in ``out`` was made with other settings (another
+        recipe, seed or store).
     """
     from cclib.classify import load_period_model
 
@@ -304,24 +303,14 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
 
 
 def _train_once(dataset, summary, store, folder: Path, recipe: Recipe, seed: int, cache_root):
-    """Write the dataset and train the recipe on it, unless an earlier run with the same
-    recipe, seed and store did (``recipe.json`` records them; a folder made otherwise is
-    refused, never reused)."""
+    """Write the dataset and train the recipe on it, unless an earlier run did with the same
+    settings (a dataset or model in ``folder`` made otherwise is refused, never reused)."""
     from cclib.training import train_model
 
-    recipe_file = folder / "recipe.json"
-    if (folder / "model" / "metrics.json").exists() and not recipe_file.exists():
-        raise CclibError(f"{folder}: a protocol run that does not record its recipe (made by an "
-                         "earlier cclib); remove it or choose another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    settings_guard(recipe_file, {**recipe.describe(), "seed": seed, "train_store": str(store)},
-                   what="a protocol run")
-    if (folder / "model" / "metrics.json").exists():
-        return read_json(folder / "model" / "metrics.json")
-    if not (folder / "dataset" / "summary.json").exists():
-        write_dataset(dataset, summary, store, folder / "dataset")
+    write_dataset(dataset, summary, store, folder / "dataset", reuse=True)
     config = replace(recipe.config, seed=seed, export=False)
-    return train_model(folder / "dataset", folder / "model", config, cache_root=cache_root)
+    return train_model(folder / "dataset", folder / "model", config, cache_root=cache_root,
+                       reuse=True)
 
 
 def _flat(found: dict) -> dict:

@@ -362,8 +362,7 @@ def instrument_datasets(stores: dict, out: str | Path, *, method: str = "per-com
         rows = manifest.set_index("slice_id").loc[dataset["slice_id"]].reset_index()
         rows["split"] = dataset["split"].to_numpy()
         folders[name] = out / f"dataset-{name}"
-        if not (folders[name] / "summary.json").exists():
-            write_dataset(rows[dataset.columns], summary, stores[name], folders[name])
+        write_dataset(rows[dataset.columns], summary, stores[name], folders[name], reuse=True)
     return folders
 
 
@@ -372,6 +371,8 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
 
     The models answer this table only, so they are saved without a LiteRT
     export (``config.export`` is ignored: an export costs more than a short training).
+    A model already in ``out`` trained with ``config`` is used again; one trained
+    otherwise is refused.
 
     Returns
     -------
@@ -387,8 +388,7 @@ def cross_instrument_accuracy(datasets: dict, out: str | Path, config) -> pd.Dat
     table = pd.DataFrame(index=list(datasets), columns=list(datasets), dtype=float)
     for trained_on, dataset_dir in datasets.items():
         model_dir = out / f"model-{trained_on}"
-        if not (model_dir / "metrics.json").exists():
-            train_model(dataset_dir, model_dir, replace(config, export=False))
+        train_model(dataset_dir, model_dir, replace(config, export=False), reuse=True)
         period_model = load_period_model(model_dir)
         position = {c: i for i, c in enumerate(period_model.classes)}
         for tested_on, data in loaded.items():

@@ -527,14 +527,15 @@ DATASET_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble",
 
 
 def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
-                  out: str | Path) -> None:
+                  out: str | Path, *, reuse: bool = False) -> None:
     """Write a dataset folder: ``manifest.csv``, ``summary.json`` and the study's
     ``train/<period>/``, ``test/<period>/``, ``validation/<period>/`` folders.
 
     The slices are referenced, not copied: ``path`` and ``row`` name the
     store array and row, relative to ``out``. Each period folder holds a
     ``slices.csv`` of its slices and, when the store has the study's PNG
-    images, links to them.
+    images, links to them. With ``reuse``, a dataset already in ``out``
+    with the same parameters and store is kept as it is.
 
     Raises
     ------
@@ -551,6 +552,8 @@ def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,
         check_settings({key: found.get(key) for key in ("parameters", "store")},
                        {"parameters": summary["parameters"], "store": str(store)}, out,
                        what="another dataset", error=SamplingError)
+        if reuse:
+            return
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
         tmp.mkdir()

@@ -37,7 +37,7 @@ from cclib.bottlenecks import BottleneckCache
 from cclib.confidence import (DomainModel, apply_temperature, expected_calibration_error,
                               fit_domain, fit_temperature, set_threshold)
 from cclib.evaluation import evaluate, fit_reference, summary_features
-from cclib.fileio import atomic_path, read_json, write_csv, write_json
+from cclib.fileio import atomic_path, check_settings, read_json, write_csv, write_json
 from cclib.sampling import SamplingError, read_dataset
 from cclib.spectrogram import FrontEnd, band_frequencies
 from cclib.store import StoreError, load_slices
@@ -249,6 +249,15 @@ def _erasure(features: np.ndarray, data: TrainingData, config: TrainConfig) -> n
     return nuisance_projection(features[train], data.labels[train], nuisance[train])
 
 
+def _trained_before(dataset_dir, out: Path, config: TrainConfig) -> dict:
+    """The metrics of the model in ``out``, if ``config.json`` says it was trained as asked."""
+    saved = read_json(out / "config.json")
+    check_settings({"train": saved.get("train"), "dataset": saved.get("dataset")},
+                   {"train": asdict(config), "dataset": str(Path(dataset_dir).resolve())},
+                   out, what="a model")
+    return read_json(out / "metrics.json")
+
+
 def _accuracy() -> list:
     """The training accuracy metric, its variables made now: created inside the first
     training step instead, they make TensorFlow trace that step twice (about 5 s for the
@@ -431,7 +440,8 @@ def trained_on(data: TrainingData) -> dict:
 
 
 def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = TrainConfig(), *,
-                cache_root: str | Path | None = None, progress: bool | None = None) -> dict:
+                cache_root: str | Path | None = None, progress: bool | None = None,
+                reuse: bool = False) -> dict:
     """Train a period classifier on a dataset folder and write it to ``out``.
 
     Writes ``model.keras``, ``config.json`` (periods, front end, recipe,
@@ -442,10 +452,17 @@ def train_model(dataset_dir: str | Path, out: str | Path, config: TrainConfig = 
     splits, slice and piece level, with chance, the majority baseline and
     the calibration report).
 
+    With ``reuse``, a model already in ``out`` trained with ``config`` on
+    ``dataset_dir`` is kept and its metrics returned; one trained otherwise
+    is refused (:class:`~cclib.errors.CclibError`, naming each setting that
+    differs), never used in its place.
+
     Returns
     -------
     metrics : dict
     """
+    if reuse and (Path(out) / "metrics.json").exists():
+        return _trained_before(dataset_dir, Path(out), config)
     started = time.perf_counter()
     data = load_dataset(dataset_dir)
     model, features, raw, history, timings = _fit_model(data, config, cache_root)

@@ -95,7 +95,7 @@ def test_a_run_folder_made_with_another_recipe_is_refused_not_reused(protocol_ru
     store = mixed_corpus / "store"
     longer = compared_recipes(**{**TINY_08, "steps": 31}, old_corpus=store)
     before = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}
-    with pytest.raises(CclibError, match=r"within-0-project: holds a protocol run made with "
+    with pytest.raises(CclibError, match=r"within-0-project/model: holds a model made with "
                                          r"other settings \(train\.steps: 30 there, 31 asked\)"):
         run_protocol(store, Protocol("within"), longer, seed=0, out=root / "runs")
     after = {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("*") if p.is_file()}

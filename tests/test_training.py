@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("keras")
 
 from cclib.classify import ModelError, load_period_model  # noqa: E402
+from cclib.errors import CclibError  # noqa: E402
 from cclib.fileio import write_csv, write_json  # noqa: E402
 from cclib.evaluation import confusion_matrix  # noqa: E402
 from cclib.sampling import make_dataset, read_dataset, write_dataset  # noqa: E402
@@ -105,6 +106,17 @@ def test_same_seed_same_numbers(trained, dataset_dir, tmp_path):
         assert again[split] == metrics[split]
     pd.testing.assert_frame_equal(pd.read_csv(out / "history.csv"),
                                   pd.read_csv(tmp_path / "again" / "history.csv"))
+
+
+def test_a_model_is_reused_only_if_trained_as_asked(trained, dataset_dir):
+    out, _, _ = trained
+    saved = json.loads((out / "metrics.json").read_text())
+    assert train_model(dataset_dir, out, replace(TINY, export=True), reuse=True) == saved
+    before = (out / "model.keras").stat().st_mtime_ns
+    with pytest.raises(CclibError, match=r"holds a model made with other settings "
+                                         r"\(train\.steps: 80 there, 81 asked\)"):
+        train_model(dataset_dir, out, replace(TINY, export=True, steps=81), reuse=True)
+    assert (out / "model.keras").stat().st_mtime_ns == before
 
 
 def test_bottlenecks_are_cached_once_per_array_and_shared_by_trials(trained, dataset_dir,
