@@ -25,7 +25,6 @@ import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import scipy.signal
 
 from cclib.spectrogram import FrontEnd, band_frequencies
 
@@ -86,12 +85,14 @@ class Augmentation:
 def _reverberate(P: np.ndarray, band_hz: np.ndarray, *, front_end: FrontEnd, rt60: float,
                  mix: float) -> np.ndarray:
     """Mix power ``P`` [shape=(n_bins, frames)] with its exponentially decaying echo."""
+    from scipy.signal import lfilter  # scipy.signal costs 0.7 s to import: only when used
+
     frame_s = front_end.hop_length / front_end.sr
     rt60_band = rt60 * (1.0 - 0.6 * band_hz / band_hz.max())  # highs die away sooner
     decay = 10.0 ** (-6.0 * frame_s / rt60_band)  # power factor per frame: -60 dB in rt60
     wet = np.empty_like(P)
     for band in range(P.shape[0]):
-        wet[band] = scipy.signal.lfilter([1.0 - decay[band]], [1.0, -decay[band]], P[band])
+        wet[band] = lfilter([1.0 - decay[band]], [1.0, -decay[band]], P[band])
     return (1.0 - mix) * P + mix * wet
 
 

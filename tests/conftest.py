@@ -7,6 +7,8 @@ fixture on one worker, so that fixture is built once.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -105,14 +107,35 @@ def audio_folder(tmp_path):
     return folder
 
 
+@contextlib.contextmanager
+def shared_folder(tmp_path_factory, name: str):
+    """A folder all the workers of one test session share, held by one worker at a time.
+
+    A session fixture that builds into it resumably (as ``build_corpus`` does) is built by
+    the first worker that asks and only checked by the others.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' temporary folders share this one
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield root / name
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory):
-    """A real rendered corpus: two works each by Bach and Palestrina (about 15 s to build)."""
+    """A real rendered corpus: two works each by Bach and Palestrina (about 6 s to build,
+    once for all workers). Tests read it and never change it."""
     from cclib.corpus import build_corpus
 
-    out = tmp_path_factory.mktemp("corpus") / "audio"
-    summary = build_corpus(out, max_works=2, composers=["Bach", "Palestrina"], progress=False)
-    assert summary.failed == 0
+    with shared_folder(tmp_path_factory, "small-corpus") as folder:
+        out = folder / "audio"
+        summary = build_corpus(out, max_works=2, composers=["Bach", "Palestrina"],
+                               progress=False)
+    assert summary.failed == 0 and summary.done + summary.already_done == 4, summary.line()
     return out
 
 

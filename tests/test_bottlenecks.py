@@ -47,11 +47,21 @@ def test_rows_are_embedded_once_and_read_back_in_the_order_asked(tmp_path, store
     assert cached.shape == (5, 2) and np.isnan(cached[[1, 2, 4]]).all()  # not asked yet
 
 
+def _partly_missing(f):
+    """Half of one computed row lost: the row is neither whole nor marked missing."""
+    cached = np.load(f)
+    cached[0, :1] = np.nan
+    np.save(f, cached)
+
+
 @pytest.mark.parametrize("damage, reason", [
     (lambda f: f.write_bytes(f.read_bytes()[:40]), "unreadable"),
+    (lambda f: f.write_bytes(b"\x93NUMPY garbage" * 10), "unreadable"),
     (lambda f: np.save(f, np.zeros((5, 2))), "type float64, not float32"),
+    (lambda f: np.save(f, np.zeros((5, 3), dtype=np.float32)), "shape (5, 3), not (5, 2)"),
     (lambda f: np.save(f, np.full((5, 2), np.inf, dtype=np.float32)), "infinite"),
-])
+    (_partly_missing, "partly missing"),
+], ids=["truncated", "garbage", "float64", "shape", "infinite", "partly-missing"])
 def test_a_damaged_cache_file_is_named_and_computed_again(tmp_path, store_rows, damage, reason,
                                                           capsys):
     _, rows = store_rows

@@ -136,23 +136,16 @@ def test_bottlenecks_are_cached_once_per_array_and_shared_by_trials(trained, dat
     assert np.load(plain[0]).shape == (8, 1280)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "nan", "shape"])
-def test_a_bad_cache_entry_is_named_and_computed_again(trained, dataset_dir, tmp_path, capfd,
-                                                       damage):
+def test_a_bad_cache_entry_is_named_and_computed_again(trained, dataset_dir, tmp_path, capfd):
+    """Training through a damaged bottleneck cache gives the model a good cache gives (each
+    kind of damage is tested on the cache alone, in test_bottlenecks.py)."""
     out, metrics, cache = trained
     (key,) = [p for p in cache.iterdir()]
     entry = sorted(p for p in key.glob("*.npy") if ".aug-" not in p.name)[0]
     good = np.load(entry)
-    if damage == "truncate":
-        entry.write_bytes(entry.read_bytes()[:200])
-    elif damage == "garbage":
-        entry.write_bytes(b"\x93NUMPY garbage" * 10)
-    elif damage == "nan":
-        bad = good.copy()
-        bad[0, :5] = np.nan
-        np.save(entry, bad)
-    else:
-        np.save(entry, good[:, :100])
+    bad = good.copy()
+    bad[0, :5] = np.nan
+    np.save(entry, bad)
     again = train_model(dataset_dir, tmp_path / "again", TINY, cache_root=cache)
     assert again["test"] == metrics["test"]  # the same model as with a good cache
     assert f"bottleneck cache: {entry}" in capfd.readouterr().err
