@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cclib.errors import CclibError
 from probe_embedding_debiasing import piece_balanced, run_embeddings
 
 STEPS = 1500
@@ -104,4 +105,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CclibError as error:  # a run folder that is not one: one line, as the cclib command
+        raise SystemExit(f"probe_adversarial_head: {error}") from None

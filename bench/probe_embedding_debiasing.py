@@ -33,6 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from cclib.classify import load_period_model
+from cclib.errors import CclibError
 from cclib.fileio import read_json
 from cclib.training import TrainConfig, load_dataset, open_bottleneck_cache
 
@@ -101,4 +102,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CclibError as error:  # a run folder that is not one: one line, as the cclib command
+        raise SystemExit(f"probe_embedding_debiasing: {error}") from None
