@@ -23,14 +23,12 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cclib.errors import CclibError
-from probe_embedding_debiasing import piece_balanced, run_embeddings
+from probe_embedding_debiasing import piece_balanced, run_embeddings, run_probes
 
 STEPS = 1500
 BATCH = 128
@@ -96,16 +94,5 @@ def probe(run: Path, *, seed: int = 0) -> dict:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path)
-    args = parser.parse_args()
-    table = pd.DataFrame({run.name: probe(run) for run in args.runs}).T
-    print(table.to_string())
-
-
 if __name__ == "__main__":
-    try:
-        main()
-    except CclibError as error:  # a run folder that is not one: one line, as the cclib command
-        raise SystemExit(f"probe_adversarial_head: {error}") from None
+    run_probes(probe, __doc__)

@@ -84,25 +84,28 @@ def probe(run: Path, *, seed: int = 0) -> dict:
                                       for part in variants["plain"])
     found = {}
     for name, (x_train, x_test) in variants.items():
-        head = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced",
-                                  random_state=seed).fit(x_train, labels[train])
+        with warnings.catch_warnings():  # 300 iterations are close enough for a probe
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            head = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced",
+                                      random_state=seed).fit(x_train, labels[train])
         probabilities = np.zeros((test.sum(), len(classes)))
         probabilities[:, head.classes_] = head.predict_proba(x_test)
         found[name] = round(100 * piece_balanced(rows[test], probabilities, classes), 1)
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_probes(probe, doc: str) -> None:
+    """The probes' command: ``probe(run)`` for each run folder named, one row each, printed
+    as a table; a folder that is not a run is one line naming it, as from the cclib command."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args()
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    table = pd.DataFrame({run.name: probe(run) for run in args.runs}).T
+    try:
+        table = pd.DataFrame({run.name: probe(run) for run in args.runs}).T
+    except CclibError as error:
+        raise SystemExit(f"{Path(parser.prog).stem}: {error}") from None
     print(table.to_string())
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except CclibError as error:  # a run folder that is not one: one line, as the cclib command
-        raise SystemExit(f"probe_embedding_debiasing: {error}") from None
+    run_probes(probe, __doc__)
