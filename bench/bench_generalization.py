@@ -8,7 +8,8 @@ counts as missed), with the reference classifier beside MobileNet.
 Prints the mean (min-max) over seeds and writes every run to a CSV.
 
 Recipes are given as NAME[:key=value,...]; keys: balance (0/1), augment (copies),
-normalize (none/bands), erase (columns joined by +, e.g. ensemble+soundfont),
+normalize (none/bands), erase (columns joined by +, e.g. ensemble+soundfont), mode
+(retrain/finetune/scratch),
 share (max ensemble share), steps, store (another slice
 store to train on: the study's corpus as it was), study (1: start from the
 study's recipe instead of the project's). The first recipe without a store
@@ -41,7 +42,7 @@ def parse_recipe(text: str, steps: int) -> Recipe:
     base = TrainConfig.study if values.pop("study", "0") == "1" else TrainConfig
     config = {"steps": int(values.pop("steps", steps))}
     for key, cast in (("balance", lambda v: v == "1"), ("augment", int), ("normalize", str),
-                      ("erase", lambda v: tuple(v.split("+")))):
+                      ("erase", lambda v: tuple(v.split("+"))), ("mode", str)):
         if key in values:
             config[key] = cast(values.pop(key))
     share = values.pop("share", None)
