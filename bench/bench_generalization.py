@@ -40,17 +40,20 @@ def parse_recipe(text: str, steps: int) -> Recipe:
     name, _, options = text.partition(":")
     values = dict(item.split("=", 1) for item in options.split(",") if item)
     base = TrainConfig.study if values.pop("study", "0") == "1" else TrainConfig
-    config = {"steps": int(values.pop("steps", steps))}
-    for key, cast in (("balance", lambda v: v == "1"), ("augment", int), ("normalize", str),
-                      ("erase", lambda v: tuple(v.split("+"))), ("mode", str)):
-        if key in values:
-            config[key] = cast(values.pop(key))
-    share = values.pop("share", None)
-    store = values.pop("store", None)
-    if values:
-        raise SystemExit(f"recipe {name}: unknown options {sorted(values)}")
-    return Recipe(name, base(**config), store=store,
-                  max_ensemble_share=float(share) if share else None)
+    try:
+        config = {"steps": int(values.pop("steps", steps))}
+        for key, cast in (("balance", lambda v: v == "1"), ("augment", int), ("normalize", str),
+                          ("erase", lambda v: tuple(v.split("+"))), ("mode", str)):
+            if key in values:
+                config[key] = cast(values.pop(key))
+        share = values.pop("share", None)
+        store = values.pop("store", None)
+        if values:
+            raise ValueError(f"unknown options {sorted(values)}")
+        return Recipe(name, base(**config), store=store,
+                      max_ensemble_share=float(share) if share else None)
+    except ValueError as error:
+        raise SystemExit(f"bench_generalization: --recipe {text}: {error}") from None
 
 
 def main() -> None:

@@ -226,6 +226,7 @@ def _run_sample(args) -> int:
 
 
 def _add_train(subparsers) -> None:
+    from cclib.spectrogram import NORMALIZATIONS
     from cclib.training import MODES, TrainConfig
 
     defaults = TrainConfig()
@@ -246,7 +247,7 @@ def _add_train(subparsers) -> None:
     parser.add_argument("--learning-rate", type=_positive_float, default=defaults.learning_rate)
     parser.add_argument("--input-size", type=_positive_int, default=defaults.input_size,
                         help=f"network input in pixels (default {defaults.input_size})")
-    parser.add_argument("--normalize", choices=["none", "bands"], default=defaults.normalize,
+    parser.add_argument("--normalize", choices=NORMALIZATIONS, default=defaults.normalize,
                         help="remove each band's mean over the slice before the network "
                              f"(default {defaults.normalize})")
     parser.add_argument("--balance", action=argparse.BooleanOptionalAction,

@@ -28,6 +28,7 @@ import numpy as np
 from cclib import paths
 from cclib.errors import CclibError
 from cclib.fileio import atomic_path, native_stderr_held, sha256_of, write_json
+from cclib.spectrogram import NORMALIZATIONS
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -40,8 +41,6 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notices, no
 #: (expansion t, channels c, repeats n, first stride s) of each stage, as in the paper and torchvision.
 MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
-#: What the network input does to a slice's bands before the image (see SpectrogramToImage).
-NORMALIZATIONS = ("none", "bands")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 BN_EPSILON = 1e-5

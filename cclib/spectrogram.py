@@ -19,6 +19,9 @@ import scipy.sparse
 #: Frames transformed at once: small enough to stay in cache, and memory stays
 #: bounded on hour-long files.
 _BLOCK_FRAMES = 512
+#: What the network input may do to a slice's bands before the image: nothing, or remove
+#: each band's mean over the slice (cclib.model.SpectrogramToImage).
+NORMALIZATIONS = ("none", "bands")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from cclib.confidence import (DomainModel, apply_temperature, expected_calibrati
 from cclib.evaluation import evaluate, fit_reference, summary_features
 from cclib.fileio import atomic_path, check_settings, read_json, write_csv, write_json
 from cclib.sampling import SamplingError, read_dataset
-from cclib.spectrogram import FrontEnd, band_frequencies
+from cclib.spectrogram import NORMALIZATIONS, FrontEnd, band_frequencies
 from cclib.store import StoreError, load_slices
 
 MODES = ("retrain", "finetune", "scratch")
@@ -87,6 +87,9 @@ class TrainConfig:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"mode {self.mode!r}: choose one of {', '.join(MODES)}")
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize {self.normalize!r}: choose one of "
+                             f"{', '.join(NORMALIZATIONS)}")
         self.erase = tuple(self.erase)
         if self.log_every is None:
             self.log_every = max(1, min(100, self.steps // 10))

@@ -258,6 +258,13 @@ def test_finetune_and_scratch_train_the_network_with_augmentation(dataset_dir, t
     assert model.get_layer("to_image").augment  # augmentation is on while training only
 
 
+@pytest.mark.parametrize("setting, message", [({"mode": "tune"}, "mode 'tune': choose one of"),
+                                              ({"normalize": "z"}, "normalize 'z': choose one of")])
+def test_a_recipe_with_an_unknown_setting_is_refused_before_anything_is_built(setting, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**setting)
+
+
 def test_keras_own_weights_load_or_fail_in_one_clear_line():
     from cclib.model import WeightsError, build_base
 
