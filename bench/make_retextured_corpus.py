@@ -3,16 +3,16 @@
 For the experiment "hear each period in several textures" (issue 10): in the
 default corpus a period comes in nearly one ensemble, so a model learns the
 ensemble. This script takes every OpenScore work of a rendered corpus (its
-``corpus.csv``), reads the same MIDI, reduces it to one chord per beat (the
-pitch classes that sound in the beat at least a quarter as long as the
-longest-sounding one, at most four, over the lowest such note) and writes the chords out again in
-one of two textures, chosen per work by a seeded draw:
+``corpus.csv``), reads the same MIDI, reduces it to one chord a quarter
+note (the pitch classes that sound in it at least a quarter as long as the
+longest-sounding one, at most four, over the lowest such note) and writes the
+chords out again in one of two textures, chosen per work by a seeded draw:
 
 - ``block``: held chords, a bass in the second octave under close-position
   upper notes from G3 (a hymn's or a chorale's texture), a chord repeated on
-  the next beat held on;
-- ``broken``: the same chords broken into four notes a beat, bass first (an
-  Alberti or arpeggio accompaniment).
+  the next quarter held on;
+- ``broken``: the same chords broken into four sixteenths a quarter, bass
+  first (an Alberti or arpeggio accompaniment).
 
 The melody, the rhythm of the parts and the register are gone; harmony,
 harmonic rhythm and tempo stay. Each work is rendered with its own soundfont
@@ -75,7 +75,7 @@ def midi_notes(data: bytes):
 
 
 def beat_chords(notes, beat: int) -> list:
-    """One chord a beat: ``(bass, upper pitch classes)``, or None where nothing sounds."""
+    """One chord a quarter note (``beat`` ticks): ``(bass, upper pitch classes)``, or None where nothing sounds."""
     if not notes:
         return []
     n_beats = max(end for _, end, _ in notes) // beat + 1
