@@ -42,7 +42,7 @@ import soundfile as sf
 
 from cclib.corpus import find_soundfonts, render_midi, soundfont_name
 from cclib.errors import CclibError
-from cclib.fileio import atomic_path
+from cclib.fileio import atomic_path, write_csv, write_json
 from cclib.scores import openscore_midi
 
 TEXTURES = ("block", "broken")
@@ -163,12 +163,13 @@ def retexture(data: bytes, texture: str) -> bytes:
 
 def render_one(job) -> str | None:
     """Render one work's re-written MIDI; an error line instead of raising."""
-    row, texture, soundfont, out, max_seconds = job
+    row, soundfont, out, max_seconds = job
     wav = Path(out) / row["file"]
     if wav.exists():
         return None
     try:
-        midi = retexture(openscore_midi(row["source"].removeprefix("openscore:")), texture)
+        midi = retexture(openscore_midi(row["source"].removeprefix("openscore:")),
+                         row["texture"])
         with atomic_path(wav) as partial:
             render_midi(midi, partial, soundfont=Path(soundfont), max_seconds=max_seconds,
                         instrument="piano", timeout=120)
@@ -196,9 +197,13 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     works["texture"] = np.asarray(TEXTURES)[rng.integers(len(TEXTURES), size=len(works))]
     fonts = {soundfont_name(path): str(path) for path in find_soundfonts()}
+    missing = sorted(set(works["soundfont"]) - set(fonts))
+    if missing:
+        raise SystemExit(f"make_retextured_corpus: {args.corpus}: rendered with "
+                         f"{', '.join(missing)}, not installed here")
     args.out.mkdir(parents=True, exist_ok=True)
-    jobs = [(row, row["texture"], fonts[row["soundfont"]], str(args.out),
-             settings["max_seconds"]) for _, row in works.iterrows()]
+    jobs = [(row, fonts[row["soundfont"]], str(args.out), settings["max_seconds"])
+            for _, row in works.iterrows()]
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         failed = [line for line in pool.map(render_one, jobs, chunksize=8) if line]
     for line in failed:
@@ -207,9 +212,8 @@ def main() -> None:
     done = done.assign(instrument=done["texture"], seconds=[
         round(sf.info(args.out / name).duration, 2) for name in done["file"]])
     done = done.drop(columns="texture")
-    done.to_csv(args.out / "corpus.csv", index=False)
-    (args.out / "corpus.json").write_text(json.dumps({**settings, "textures": TEXTURES,
-                                                      "seed": args.seed}, indent=1))
+    write_csv(args.out / "corpus.csv", done.columns, done.to_dict("records"))
+    write_json(args.out / "corpus.json", {**settings, "textures": TEXTURES, "seed": args.seed})
     print(f"{len(done)} of {len(works)} OpenScore works re-written into {args.out}")
 
 

@@ -32,19 +32,16 @@ Usage:
 from __future__ import annotations
 
 import multiprocessing
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from cclib.audio import AudioError
-from probe_embedding_debiasing import piece_balanced, run_embeddings, run_probes
+from probe_embedding_debiasing import probe_score, run_embeddings, run_probes
 
 CACHE = Path("data/runs/probe-cqt")
 SR, HOP, SECONDS, CONTEXT_S = 22050, 512, 3.0, 1.0
@@ -124,11 +121,12 @@ def pitch_embeddings(run: Path, rows: pd.DataFrame, wanted: np.ndarray) -> dict:
     todo = rows[wanted & ~np.isin(keys, cached.get("key", []))].copy()
     if len(todo):
         todo["source"] = slice_sources(run, todo).to_numpy()
-        jobs = [(source, group["start_s"].to_numpy()) for source, group in todo.groupby("source")]
+        groups = [group for _, group in todo.groupby("source")]
+        jobs = [(group["source"].iloc[0], group["start_s"].to_numpy()) for group in groups]
         # spawned, not forked: this process has TensorFlow's threads running
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             cqt = np.concatenate(list(pool.map(_cqt_job, jobs, chunksize=4)))
-        order = np.concatenate([group.index for _, group in todo.groupby("source")])
+        order = np.concatenate([group.index for group in groups])
         new = {"key": keys[order].astype(str), "cqt": embed(cqt), "chroma": embed(chroma_of(cqt)),
                "cqt stats": np.concatenate([cqt.mean(axis=2), cqt.std(axis=2)], axis=1)}
         cached = {key: np.concatenate([cached[key], new[key]]) if cached else new[key]
@@ -151,14 +149,9 @@ def probe(run: Path, *, seed: int = 0) -> dict:
     found = {}
     for name, x in features.items():
         scaler = StandardScaler().fit(x[train])
-        with warnings.catch_warnings():  # 300 iterations are close enough for a probe
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            head = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced",
-                                      random_state=seed).fit(scaler.transform(x[train]),
-                                                             labels[train])
-        probabilities = np.zeros((test.sum(), len(classes)))
-        probabilities[:, head.classes_] = head.predict_proba(scaler.transform(x[test]))
-        found[name] = round(100 * piece_balanced(rows[wanted][test], probabilities, classes), 1)
+        found[name] = probe_score(scaler.transform(x[train]), labels[train],
+                                  scaler.transform(x[test]), rows[wanted][test], classes,
+                                  seed=seed)
     return found
 
 

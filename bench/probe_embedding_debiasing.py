@@ -47,6 +47,19 @@ def piece_balanced(rows: pd.DataFrame, probabilities: np.ndarray, classes: list)
     return float(np.mean([(verdict[truth == period] == period).mean() for period in set(truth)]))
 
 
+def probe_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                test_rows: pd.DataFrame, classes: list, *, seed: int) -> float:
+    """Piece-level balanced accuracy (%) of a balanced logistic regression fitted on
+    ``x_train`` and scored on ``x_test``: the probe every variant is measured with."""
+    with warnings.catch_warnings():  # 300 iterations are close enough for a probe
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        head = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced",
+                                  random_state=seed).fit(x_train, y_train)
+    probabilities = np.zeros((len(x_test), len(classes)))
+    probabilities[:, head.classes_] = head.predict_proba(x_test)
+    return round(100 * piece_balanced(test_rows, probabilities, classes), 1)
+
+
 def standardised_by(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each group of rows standardised by its own mean and spread."""
     out = np.empty_like(x)
@@ -82,16 +95,8 @@ def probe(run: Path, *, seed: int = 0) -> dict:
     for k in (3, 10, 30):
         variants[f"drop {k}"] = tuple(without_components(part, pca.components_[:k])
                                       for part in variants["plain"])
-    found = {}
-    for name, (x_train, x_test) in variants.items():
-        with warnings.catch_warnings():  # 300 iterations are close enough for a probe
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            head = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced",
-                                      random_state=seed).fit(x_train, labels[train])
-        probabilities = np.zeros((test.sum(), len(classes)))
-        probabilities[:, head.classes_] = head.predict_proba(x_test)
-        found[name] = round(100 * piece_balanced(rows[test], probabilities, classes), 1)
-    return found
+    return {name: probe_score(x_train, labels[train], x_test, rows[test], classes, seed=seed)
+            for name, (x_train, x_test) in variants.items()}
 
 
 def run_probes(probe, doc: str) -> None:
