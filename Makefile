@@ -9,10 +9,18 @@ DATA   := $(or $(CCLIB_DATA),data)
 RUNS   := $(DATA)/runs/demo
 # Your audio gets its own slice store, so it never mixes with the default corpus.
 STORE_PARAM := $(if $(AUDIO),-p spectrograms $(abspath $(DATA))/spectrograms-$(notdir $(abspath $(AUDIO))))
-# Notebooks run headless, in order, by `make demo`.
-SERIES := 01_audio_to_spectrograms 02_slicing_3s_samples 03_sampling_experiments
+AUDIO_PARAM := $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO)))
+AUDIO_SKIPPED := demo: your recordings only: the default corpus, its instrumentation experiment \
+  and notebook 08 (they need the corpus's scores) were skipped
 # Notebook 04 leaves its model here, ready for `cclib classify`.
 MODEL  := $(DATA)/models/default
+# The demo's sizes: notebook 04's training steps, and the trials of each demo batch and their
+# steps. TRAIN_PARAMS adds notebook parameters to every training run (notebook 04 and the
+# trials); tests/test_demo.py runs the whole demo on tiny ones (-p input_size 32 ...).
+MODEL_STEPS   ?= 6000
+DEMO_TRIALS_N ?= 3
+DEMO_STEPS    ?= 600
+TRAIN_PARAMS  ?=
 # Batches of trials (cclib trials runs notebook 04 once per seed), as method:split.
 # `make demo` runs a small set; `make trials` the full one (20 trials, the recipe's 6,000 steps).
 JOBS   ?= 2
@@ -45,6 +53,7 @@ define run-batches
 @for batch in $(1); do method=$${batch%%:*}; split=$${batch##*:}; \
   $(BIN)/cclib trials $(TRIALS_NB) --n $(2) --jobs $(JOBS) --out $(4)/$$method-$$split \
     -p method $$method -p split $$split -p steps $(3) -p recipe study -p export False $(STORE_PARAM) \
+    $(TRAIN_PARAMS) \
     || echo "trials: batch $$method-$$split finished no trial; see $(4)/$$method-$$split"; \
 done
 endef
@@ -61,6 +70,7 @@ OLD_STORE     := $(DATA)/spectrograms-music21
 
 demo: setup $(if $(AUDIO),,corpus) notebooks demo-trials listen $(if $(AUDIO),,instrumentation-demo) relations $(if $(AUDIO),,hear)
 	@echo "demo: executed notebooks and figures are in $(RUNS)/, the model in $(MODEL)/"
+	$(if $(AUDIO),@echo "$(AUDIO_SKIPPED)")
 
 test: setup
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup
@@ -85,18 +95,22 @@ corpus: setup
 spectrograms: setup
 	$(BIN)/cclib spectrograms data/audio
 
+# Notebook 01 only reads the audio; 02 writes the slice store that 03 and 04 read.
 notebooks: setup
 	@mkdir -p $(RUNS)
-	@for nb in $(SERIES); do \
-	  $(BIN)/cclib notebook notebooks/$$nb.ipynb $(RUNS)/$$nb.ipynb \
-	    -p out $(abspath $(RUNS))/figures $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO))) $(STORE_PARAM) || exit 1; \
-	done
+	@$(BIN)/cclib notebook notebooks/01_audio_to_spectrograms.ipynb \
+	  $(RUNS)/01_audio_to_spectrograms.ipynb -p out $(abspath $(RUNS))/figures $(AUDIO_PARAM)
+	@$(BIN)/cclib notebook notebooks/02_slicing_3s_samples.ipynb \
+	  $(RUNS)/02_slicing_3s_samples.ipynb -p out $(abspath $(RUNS))/figures $(AUDIO_PARAM) $(STORE_PARAM)
+	@$(BIN)/cclib notebook notebooks/03_sampling_experiments.ipynb \
+	  $(RUNS)/03_sampling_experiments.ipynb -p out $(abspath $(RUNS))/figures $(STORE_PARAM)
 	@$(BIN)/cclib notebook notebooks/04_retrain_mobilenet.ipynb \
-	  $(RUNS)/04_retrain_mobilenet.ipynb -p out $(abspath $(MODEL)) $(STORE_PARAM)
+	  $(RUNS)/04_retrain_mobilenet.ipynb -p out $(abspath $(MODEL)) -p steps $(MODEL_STEPS) \
+	  $(STORE_PARAM) $(TRAIN_PARAMS)
 
 # A small batch per protocol (3 trials, 600 steps), then notebook 05 on it.
 demo-trials: setup
-	$(call run-batches,$(DEMO_BATCHES),3,600,$(DEMO_TRIALS))
+	$(call run-batches,$(DEMO_BATCHES),$(DEMO_TRIALS_N),$(DEMO_STEPS),$(DEMO_TRIALS))
 	@$(BIN)/cclib notebook notebooks/05_results_and_plots.ipynb \
 	  $(RUNS)/05_results_and_plots.ipynb -p runs $(abspath $(DEMO_TRIALS)) -p out $(abspath $(RUNS))/figures
 
@@ -104,7 +118,7 @@ demo-trials: setup
 listen: setup
 	@$(BIN)/cclib notebook notebooks/06_listen_and_classify.ipynb \
 	  $(RUNS)/06_listen_and_classify.ipynb -p model $(abspath $(MODEL)) -p out $(abspath $(RUNS))/figures \
-	  $(if $(AUDIO),-p audio_dir $(abspath $(AUDIO)))
+	  $(AUDIO_PARAM)
 
 # A few works per composer for a few composers, as piano, strings and the scores' instruments.
 instrumentation-demo: setup
