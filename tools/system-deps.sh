@@ -6,8 +6,10 @@
 # With one training soundfont only (macOS, conda), the corpus is rendered with it.
 # FluidR3_GM (fluid-soundfont-gm) is the evaluation soundfont: never used for
 # training; `make generalization` installs it to test on.
-# Also installs Debian's Chromium for the browser test where apt-get can; without
-# it that one test is skipped, so a failure here never stops anything.
+# Also installs Debian's Chromium for the browser test, and LilyPond for the tests of the
+# Mutopia importer, where apt-get can; without them those tests are skipped, so a
+# failure here never stops anything. (Users render the committed archives: they
+# need no LilyPond.)
 set -euo pipefail
 
 if command -v apt-get >/dev/null 2>&1; then
@@ -21,6 +23,13 @@ if [ ! -x /usr/bin/chromium ] && [ "$sudo" != "none" ]; then
   { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
       --no-install-recommends chromium >/dev/null; } \
     || echo "note: Chromium could not be installed; the browser test will be skipped" >&2
+fi
+
+if ! command -v lilypond >/dev/null 2>&1 && [ "$sudo" != "none" ]; then
+  echo "Installing LilyPond (for the Mutopia importer's tests) with apt-get..."
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      --no-install-recommends lilypond >/dev/null; } \
+    || echo "note: LilyPond could not be installed; the Mutopia importer's tests will be skipped" >&2
 fi
 
 have_soundfont() {
