@@ -7,7 +7,8 @@ commas::
 
     Rachmaninoff, Rachmaninov, Rakhmaninov
 
-Blank lines and lines starting with ``#`` are ignored. Lookup ignores case,
+Blank lines and everything after a ``#`` are ignored (a comment line, or a
+note after a name: ``Stefani-Jozef  # Józef Stefani (1800-1876), by dates``). Lookup ignores case,
 accents, spaces and punctuation, so ``Dvořák``, ``dvorak`` and ``DVORAK``
 are one composer. A composer listed twice is an error. A file added to the
 folder (``medieval.txt``) adds a period.
@@ -176,8 +177,8 @@ def load_periods(directory: str | Path | None = None) -> PeriodTable:
     for path in files:
         period = path.stem
         for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
+            line = line.split("#", 1)[0].strip()
+            if not line:
                 continue
             spellings = [s.strip() for s in line.split(",") if s.strip()]
             name = spellings[0]
