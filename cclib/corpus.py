@@ -30,8 +30,8 @@ from cclib.errors import CclibError
 from cclib.fileio import (atomic_path, read_csv, remove_stale_temporaries, settings_guard,
                           temporary_name, write_csv, write_json)
 from cclib.parallel import BatchSummary, default_jobs, run_batch, say
-from cclib.scores import (CORPUS_COMPOSERS, SOURCES, Score, all_scores, openscore_midi,
-                          score_ensemble, score_title)
+from cclib.scores import (CORPUS_COMPOSERS, SOURCES, Score, all_scores, score_ensemble,
+                          score_midi, score_programs, score_title)
 from cclib.synth import RenderTimeout, SynthError, fluidsynth_library, synth_for
 
 #: General MIDI programs for ``--instrument``; "score" keeps each score's own.
@@ -69,7 +69,8 @@ CORPUS_FIELDS = ("file", "composer", "work", "source", "title", "ensemble", "sou
                  "instrument", "seconds")
 
 __all__ = ["CORPUS_COMPOSERS", "CorpusError", "Work", "build_corpus", "find_soundfonts",
-           "list_works", "load_score", "render_midi", "set_instrument", "write_midi"]
+           "list_works", "load_score", "render_midi", "set_instrument", "set_programs",
+           "write_midi"]
 
 
 class CorpusError(CclibError, RuntimeError):
@@ -200,7 +201,9 @@ def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None, see
     """Pick the corpus works and each one's soundfont, reproducibly.
 
     Each composer's scores, from every source, are put in a seeded random
-    order and numbered in that order; the first ``max_works`` are taken.
+    order, taken in turn from each ensemble the composer wrote for (see
+    :func:`interleave_ensembles`) and numbered in that order; the first
+    ``max_works`` are taken.
     Raising ``max_works`` later only adds works: existing numbers never
     change. Each work's soundfont is a seeded choice among ``soundfonts``
     that depends on the work alone, not on the cap.
@@ -236,12 +239,32 @@ def list_works(*, max_works: int | None = DEFAULT_MAX_WORKS, composers=None, see
     for composer in sorted(by_composer):
         scores = sorted(by_composer[composer], key=lambda s: s.source)
         random.Random(f"{seed}:{composer}").shuffle(scores)
-        for number, score in enumerate(scores[:max_works], 1):
+        for number, score in enumerate(interleave_ensembles(scores)[:max_works], 1):
             if number <= after:
                 continue
             choice = random.Random(f"{seed}:soundfont:{score.source}").choice(list(soundfonts))
             works.append(Work(composer, number, score, choice))
     return works
+
+
+def interleave_ensembles(scores: list[Score]) -> list[Score]:
+    """Scores taken in turn from each ensemble, each ensemble's in their order.
+
+    A composer's first works then span what they wrote for (a keyboard
+    suite, a cantata, a chorale, ...) instead of the one texture a source
+    holds most of; the ensembles come in the order their first score does.
+
+    Examples
+    --------
+    >>> scores = [Score(f"x:{i}", "Bach", ensemble=e) for i, e in enumerate("aaab")]
+    >>> [s.source for s in interleave_ensembles(scores)]
+    ['x:0', 'x:3', 'x:1', 'x:2']
+    """
+    groups: dict[str, list[Score]] = {}
+    for score in scores:
+        groups.setdefault(score.ensemble, []).append(score)
+    return [group[index] for index in range(max(map(len, groups.values()), default=0))
+            for group in groups.values() if index < len(group)]
 
 
 def load_score(source: str):
@@ -262,14 +285,22 @@ def load_score(source: str):
 
 
 def set_instrument(score, instrument: str) -> None:
-    """Make every part of ``score`` play one General MIDI instrument ("score": leave as encoded)."""
+    """Make every part of ``score`` play one General MIDI instrument; "score": each part its
+    own instrument's program (see :mod:`cclib.instruments`; a part no name places keeps
+    what music21 gave it)."""
+    program = INSTRUMENT_PROGRAMS[instrument]
+    set_programs(score, score_programs(score) if program is None
+                 else [program] * max(1, len(score.parts)))
+
+
+def set_programs(score, programs) -> None:
+    """Give each part of ``score`` (or the score itself, without parts) a General MIDI
+    program, replacing its instruments; a part whose program is None is left as it is."""
     from music21 import instrument as m21instrument
 
-    program = INSTRUMENT_PROGRAMS[instrument]
-    if program is None:
-        return
-    parts = list(score.parts) or [score]
-    for part in parts:
+    for part, program in zip(list(score.parts) or [score], programs):
+        if program is None:
+            continue
         for old in list(part.recurse().getElementsByClass(m21instrument.Instrument)):
             old.activeSite.remove(old)
         new = m21instrument.Instrument()
@@ -410,10 +441,10 @@ class RenderResult:
 
 
 def _prepare_midi(task: RenderTask, midi_path: Path) -> tuple[Path | bytes, str, str]:
-    """The work's MIDI (a file written from music21, or OpenScore's bytes), title and ensemble."""
+    """The work's MIDI (a file written from music21, or an archive's bytes), title and ensemble."""
     score = task.work.score
-    if score.origin == "openscore":
-        return openscore_midi(score.path), score.title, score.ensemble
+    if score.origin != "music21":
+        return score_midi(score.source), score.title, score.ensemble
     with warnings.catch_warnings(), time_limit(task.timeout):
         warnings.simplefilter("ignore")  # music21 warns about every overfull measure
         parsed = load_score(score.path)

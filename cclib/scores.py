@@ -1,24 +1,31 @@
-"""The scores behind the default corpus: music21's corpus and the OpenScore archives.
+"""The scores behind the default corpus: music21's corpus and three committed archives.
 
-Two sources, each a list of works with a composer, a title, an ensemble and
-a *work group*:
+Four sources, each a list of works with a composer, a title, an ensemble
+and a *work group*:
 
 ``music21``
     The scores bundled with music21 (10.5): Renaissance and medieval vocal
     polyphony, Bach's chorales, Monteverdi's madrigals, string quartets by
     Haydn, Mozart and Beethoven, and a few piano pieces and songs.
 ``openscore``
-    1,459 CC0 scores of the OpenScore Lieder and String Quartets corpora,
-    converted to MIDI and shipped in ``scores/openscore/`` (see its
-    ``README.md``): songs for voice and piano from the classical
+    1,459 CC0 scores of the OpenScore Lieder and String Quartets corpora
+    (``scores/openscore/``): songs for voice and piano from the classical
     period to the 20th century, and string quartets from Haydn to Bartók.
+``mutopia``
+    The Mutopia Project's LilyPond editions (public domain, CC-BY, CC-BY-SA;
+    ``scores/mutopia/``, imported by :mod:`cclib.mutopia`): keyboard, organ,
+    chamber, guitar, choral and orchestral music from the Renaissance to Satie.
+``polish``
+    The Polish Scores (CC-BY-4.0; ``scores/polish/``, imported by
+    :mod:`cclib.polish`): masses, motets, songs, keyboard, organ and
+    orchestral music from Polish archives, the 16th to the 20th century.
 
-The ensemble (``voices``, ``keyboard``, ``string quartet``, ``voice and
-piano``, ``other``) is what the score is written for, whatever instrument
-renders it: the texture a listener hears. The work group keeps together
-what must never be split between training and test: the movements of one
-quartet, the songs of one opus, and one work found in both sources
-(Beethoven's Op. 18 quartets are in both).
+The ensemble (one of :data:`cclib.instruments.ENSEMBLES`) is what the score
+is written for, whatever instrument renders it: the texture a listener
+hears. The work group keeps together what must never be split between
+training and test: the movements of one quartet, the songs of one opus, and
+one work found in several sources (Beethoven's Op. 18 quartets are in three),
+which is taken from one source only.
 
 Notebook: notebooks/01_audio_to_spectrograms.ipynb
 """
@@ -26,19 +33,21 @@ Notebook: notebooks/01_audio_to_spectrograms.ipynb
 from __future__ import annotations
 
 import csv
-import io
-import lzma
 import re
-import tarfile
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from cclib import paths
+from cclib.archives import read_archives
+from cclib.errors import CclibError
+from cclib.instruments import as_choir, ensemble, name_instrument, part_instruments
 
-SOURCES = ("music21", "openscore")
-ENSEMBLES = ("voices", "keyboard", "string quartet", "voice and piano", "other")
+#: The sources, in the order a work found in several is taken from: a MIDI archive
+#: renders in seconds, where music21 takes minutes to parse some whole quartets.
+SOURCES = ("music21", "openscore", "mutopia", "polish")
+PREFERENCE = ("openscore", "mutopia", "polish", "music21")
 
 #: music21 corpus folders that hold one composer's works (or, for "trecento",
 #: an anthology of 14th-century Italian music), and the name their files get.
@@ -79,14 +88,15 @@ class Score:
     Attributes
     ----------
     source : str
-        ``"music21:bach/bwv324.mxl"`` or ``"openscore:midi/Haydn_1.mid"``.
+        ``"music21:bach/bwv324.mxl"``, ``"openscore:midi/Haydn_1.mid"``, ...: the source,
+        a colon, the score's path inside it.
     composer : str
         The name its files get (``Bach``, ``Lang-Josephine``).
     title : str
         From the source's metadata where it has one; empty for music21
         scores until they are parsed.
     ensemble : str
-        One of :data:`ENSEMBLES`; empty for music21 scores until parsed.
+        One of :data:`cclib.instruments.ENSEMBLES`; empty for music21 scores until parsed.
     group : str
         The work group (see :func:`work_group`).
     """
@@ -99,7 +109,7 @@ class Score:
 
     @property
     def origin(self) -> str:
-        """``"music21"`` or ``"openscore"``."""
+        """The source: ``"music21"``, ``"openscore"``, ``"mutopia"`` or ``"polish"``."""
         return self.source.split(":", 1)[0]
 
     @property
@@ -110,7 +120,7 @@ class Score:
 
 _CATALOGUES = (
     ("bwv", re.compile(r"\bbwv\.?\s*(\d+)", re.I)),
-    ("k", re.compile(r"\bk\.?\s*(\d+)", re.I)),
+    ("k", re.compile(r"\bkv?\.?\s*(\d+)", re.I)),
     ("d", re.compile(r"\bd\.\s*(\d+)", re.I)),
     ("op", re.compile(r"\bop(?:us)?\.?\s*(\d+)", re.I)),
     ("hob", re.compile(r"\bhob\.?\s*([ivx]+[a-z]*):?\s*(\d+)", re.I)),
@@ -192,92 +202,109 @@ def music21_scores() -> list[Score]:
     return scores
 
 
+class ScoresError(CclibError, ValueError):
+    """A score source that cannot be used (unknown, or its archive missing or damaged)."""
+
+
+def source_dir(source: str) -> Path:
+    """``scores/<source>/``: the archives, ``metadata.csv`` and the licence notes."""
+    return paths.scores_dir() / source
+
+
 def openscore_dir() -> Path:
-    """``scores/openscore/``: the archives, ``metadata.csv`` and the licence notes."""
-    return paths.scores_dir() / "openscore"
+    """``scores/openscore/``."""
+    return source_dir("openscore")
+
+
+def archive_scores(source: str) -> list[Score]:
+    """Every score of one committed archive (``openscore``, ``mutopia``, ``polish``).
+
+    Composers are named as ``periods/`` lists them (Mutopia's
+    ``Mendelssohn-Bartholdy`` is the corpus's ``Mendelssohn``).
+    """
+    from cclib.periods import load_periods
+
+    table = load_periods()
+    scores = []
+    with open(source_dir(source) / "metadata.csv", newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if source == "openscore":
+                composer = OPENSCORE_NAMES.get(row["composer"], row["composer"])
+                kind, group = _OPENSCORE_ENSEMBLES[row["ensemble"]], work_group(composer,
+                                                                                  row["title"])
+            else:
+                composer = table.canonical_name(row["composer"]) or row["composer"]
+                kind, group = row["ensemble"], row["work"].replace(row["composer"], composer, 1)
+            scores.append(Score(f"{source}:{row['file']}", composer, row["title"], kind, group))
+    return scores
 
 
 def openscore_scores() -> list[Score]:
     """Every score of the OpenScore archives, from ``metadata.csv``."""
-    scores = []
-    with open(openscore_dir() / "metadata.csv", newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            composer = OPENSCORE_NAMES.get(row["composer"], row["composer"])
-            scores.append(Score(f"openscore:{row['file']}", composer, row["title"],
-                                _OPENSCORE_ENSEMBLES[row["ensemble"]],
-                                work_group(composer, row["title"])))
-    return scores
+    return archive_scores("openscore")
 
 
 def all_scores(sources=SOURCES) -> list[Score]:
     """The scores of the chosen sources, music21's first.
 
-    A work group found in both sources is taken from OpenScore only: its
-    MIDI files render in seconds, where music21 takes minutes to parse some
-    whole quartets, and the same music is not rendered twice.
+    A work group found in several sources is taken from the first of
+    :data:`PREFERENCE` that has it, so the same music is rendered once.
     """
     unknown = set(sources) - set(SOURCES)
     if unknown:
-        from cclib.corpus import CorpusError
-
-        raise CorpusError(f"--sources: unknown source {sorted(unknown)[0]!r}; choose from "
+        raise ScoresError(f"--sources: unknown source {sorted(unknown)[0]!r}; choose from "
                           f"{', '.join(SOURCES)}")
-    openscore = openscore_scores() if "openscore" in sources else []
-    in_openscore = {score.group for score in openscore}
-    music21 = [score for score in music21_scores() if score.group not in in_openscore] \
-        if "music21" in sources else []
-    return music21 + openscore
+    taken: set[str] = set()
+    chosen: dict[str, list[Score]] = {}
+    for source in PREFERENCE:
+        if source not in sources:
+            continue
+        found = music21_scores() if source == "music21" else archive_scores(source)
+        chosen[source] = [score for score in found if score.group not in taken]
+        taken |= {score.group for score in found}
+    return [score for source in SOURCES for score in chosen.get(source, [])]
 
 
-@lru_cache(maxsize=1)
-def _openscore_archive() -> dict[str, bytes]:
-    files = {}
-    for archive in sorted(openscore_dir().glob("midi-*.tar.xz")):
-        with tarfile.open(fileobj=io.BytesIO(lzma.decompress(archive.read_bytes()))) as tar:
-            for member in tar.getmembers():
-                if member.isfile():
-                    files[member.name] = tar.extractfile(member).read()
-    return files
+@lru_cache(maxsize=4)
+def _archive(source: str) -> dict[str, bytes]:
+    return read_archives(source_dir(source))
+
+
+def score_midi(source: str) -> bytes:
+    """The bytes of one archived MIDI file: ``"mutopia:midi/...mid"``, read from its archive.
+
+    Each source's archives are read once per process (33 MB for OpenScore).
+    """
+    origin, _, path = source.partition(":")
+    try:
+        return _archive(origin)[path]
+    except KeyError:
+        raise ScoresError(f"{source}: not in scores/{origin}/'s archives") from None
 
 
 def openscore_midi(path: str) -> bytes:
-    """The bytes of one OpenScore MIDI file (``midi/Haydn_1.mid``), read from its archive.
-
-    The archives are read once per process (33 MB).
-    """
-    return _openscore_archive()[path]
+    """The bytes of one OpenScore MIDI file (``midi/Haydn_1.mid``), read from its archive."""
+    return score_midi(f"openscore:{path}")
 
 
-_PART_KINDS = (
-    ("voice", re.compile(r"sopran|\balt(o|us)?\b|tenor|\bbass(us)?\b|cantus|quintus|sextus|"
-                         r"superius|contra|triplum|motetus|voice|voix|stimme|canto|choir|chor|"
-                         r"vocal|singer|gesang|mezzo|bariton", re.I)),
-    ("string", re.compile(r"viol|cello|contrabass|double bass|kontraba", re.I)),
-    ("keyboard", re.compile(r"piano|klavier|clavier|harpsichord|cembalo|organ|orgel|keyboard",
-                            re.I)),
-)
-
-
-def part_kind(part) -> str:
-    """``voice``, ``string``, ``keyboard`` or ``unknown``: by the part's name, then its instrument."""
-    from music21 import instrument
-
-    for kind, pattern in _PART_KINDS:
-        if pattern.search(part.partName or ""):
-            return kind
-    found = part.getInstrument(returnDefault=False)
-    if isinstance(found, (instrument.Vocalist, instrument.Choir)):
-        return "voice"
-    if isinstance(found, (instrument.Violin, instrument.Viola, instrument.Violoncello,
-                          instrument.Contrabass)):
-        return "string"
-    if isinstance(found, instrument.KeyboardInstrument) and found.instrumentName:
-        return "keyboard"
-    return "unknown"
+def part_names(score) -> list[str]:
+    """Each part's name in a parsed music21 score: the first of its part name, its
+    instrument's name and its instrument's kind (``Choir``) that names an instrument."""
+    names = []
+    for part in score.parts:
+        found = part.getInstrument(returnDefault=False)
+        candidates = [part.partName or ""] + ([found.instrumentName or "",
+                                                type(found).__name__] if found else [])
+        names.append(next((name for name in candidates if name and name_instrument(name)),
+                          candidates[0]))
+    return names
 
 
 def score_ensemble(score) -> str:
-    """What a parsed music21 score is written for: one of :data:`ENSEMBLES`.
+    """What a parsed music21 score is written for: one of :data:`cclib.instruments.ENSEMBLES`.
+
+    A score whose one or two parts are unnamed is a keyboard's (a piano's two
+    staves are often left so).
 
     Examples
     --------
@@ -288,17 +315,15 @@ def score_ensemble(score) -> str:
     >>> score_ensemble(stream.Score(parts))
     'voices'
     """
-    kinds = [part_kind(part) for part in score.parts] or ["keyboard"]
-    present = set(kinds)
-    if present == {"voice"}:
-        return "voices"
-    if present == {"keyboard"} or (present == {"unknown"} and len(kinds) <= 2):
-        return "keyboard"  # a piano's two staves are often left unnamed
-    if present == {"string"} and len(kinds) == 4:
-        return "string quartet"
-    if present == {"voice", "keyboard"}:
-        return "voice and piano"
-    return "other"
+    found = part_instruments(part_names(score))
+    if all(i is None for i in found) and len(found) <= 2:
+        return "keyboard"
+    return ensemble([i.kind if i else None for i in found])
+
+
+def score_programs(score) -> list[int | None]:
+    """The General MIDI program of each part of a parsed score, from its name (None: unknown)."""
+    return [i.program if i else None for i in as_choir(part_instruments(part_names(score)))]
 
 
 def score_title(score, path: str) -> str:

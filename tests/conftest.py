@@ -134,7 +134,7 @@ def small_corpus(tmp_path_factory):
     with shared_folder(tmp_path_factory, "small-corpus") as folder:
         out = folder / "audio"
         summary = build_corpus(out, max_works=2, composers=["Bach", "Palestrina"],
-                               progress=False)
+                               sources=["music21"], progress=False)
     assert summary.failed == 0 and summary.done + summary.already_done == 4, summary.line()
     return out
 
@@ -173,7 +173,7 @@ def instrument_stores(small_corpus, tmp_path_factory):
     root = tmp_path_factory.mktemp("instrumentation")
     strings = root / "audio-strings"
     summary = build_corpus(strings, max_works=2, composers=["Bach", "Palestrina"],
-                           instrument="strings", progress=False)
+                           sources=["music21"], instrument="strings", progress=False)
     assert summary.failed == 0
     for name, audio in (("piano", small_corpus), ("strings", strings)):
         convert_folder(audio, root / f"spectrograms-{name}", jobs=1, progress=False)
@@ -210,6 +210,7 @@ def mixed_corpus(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("mixed")
     summary = build_corpus(root / "audio", max_works=3, max_seconds=12, jobs=2, progress=False,
+                           sources=["music21", "openscore"],
                            composers=["Bach", "Monteverdi", "Haydn", "Mozart", "Schubert",
                                       "Brahms"])
     assert summary.failed == 0

@@ -15,7 +15,8 @@ from cclib.corpus import (CORPUS_COMPOSERS, CorpusError, _release_notes_at_end, 
                           find_soundfont, find_soundfonts, list_works, load_score, render_midi,
                           set_instrument, soundfont_name, write_midi)
 from cclib.periods import load_periods
-from cclib.scores import ENSEMBLES, all_scores, openscore_midi, score_ensemble
+from cclib.instruments import ENSEMBLES
+from cclib.scores import all_scores, openscore_midi, score_ensemble
 
 
 def midi_programs(path) -> set:
@@ -95,7 +96,8 @@ def test_ensembles_come_from_the_parts_of_the_score():
     assert score_ensemble(load_score("mozart/k156/movement2.mxl")) == "string quartet"
     assert score_ensemble(load_score("schumann_robert/opus48no2.mxl")) == "voice and piano"
     assert score_ensemble(load_score("schoenberg/opus19/movement2.mxl")) == "keyboard"
-    assert score_ensemble(load_score("webern/webern_dormi_jesu_op_16_no_2.mxl")) == "other"
+    assert score_ensemble(load_score("webern/webern_dormi_jesu_op_16_no_2.mxl")) == \
+        "voices and instruments"  # soprano, clarinet and bass clarinet
     assert set(ENSEMBLES) >= {"voices", "keyboard", "string quartet", "voice and piano"}
 
 
@@ -107,11 +109,16 @@ def test_one_instrument_plays_every_part(tmp_path, choice, programs):
     assert midi_programs(tmp_path / "x.mid") == programs
 
 
-def test_score_instrument_keeps_the_encoded_ones(tmp_path):
-    score = load_score("palestrina/Agnus_01.krn")
+@pytest.mark.parametrize("path, programs", [
+    ("palestrina/Agnus_01.krn", {52}),  # five voices: a choir
+    ("mozart/k156/movement2.mxl", {40, 41, 42}),  # violins, viola, cello
+    ("schumann_robert/opus48no2.mxl", {53, 0}),  # a voice (music21 says "Choir Aahs") and piano
+])
+def test_score_instrument_plays_each_part_as_written(tmp_path, path, programs):
+    score = load_score(path)
     set_instrument(score, "score")
     write_midi(score, tmp_path / "x.mid")
-    assert 0 not in midi_programs(tmp_path / "x.mid")  # Palestrina is encoded as voices
+    assert midi_programs(tmp_path / "x.mid") == programs
 
 
 def test_josquin_voices_are_stacked_into_one_score():
@@ -231,7 +238,8 @@ def test_a_note_left_on_is_released_at_the_end_so_strings_stop(tmp_path):
 
 def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
     out = tmp_path / "audio"
-    summary = build_corpus(out, max_works=2, composers=["Bach"], jobs=2, progress=False)
+    summary = build_corpus(out, max_works=2, composers=["Bach"], sources=["music21"], jobs=2,
+                           progress=False)
     assert (summary.done, summary.failed) == (2, 0)
     for name in ("Bach_1.wav", "Bach_2.wav"):
         y, sr = sf.read(out / name)
@@ -240,7 +248,8 @@ def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [
         "Bach_1.wav", "Bach_2.wav", "corpus-failed.csv", "corpus-summary.json", "corpus.csv",
         "corpus.json"]
-    again = build_corpus(out, max_works=2, composers=["Bach"], jobs=1, progress=False)
+    again = build_corpus(out, max_works=2, composers=["Bach"], sources=["music21"], jobs=1,
+                         progress=False)
     assert (again.done, again.already_done) == (0, 2)
     settings = json.loads((out / "corpus.json").read_text())
     assert settings["instrument"] == "piano" and settings["max_seconds"] == 180.0
@@ -249,13 +258,14 @@ def test_build_renders_real_audio_and_resumes(tmp_path, capsys):
                                       "soundfont", "instrument", "seconds"]
     assert set(table.ensemble) == {"voices"} and table.source.str.startswith("music21:bach/").all()
     with pytest.raises(CorpusError, match="instrument: 'piano' there, 'strings' asked"):
-        build_corpus(out, max_works=2, composers=["Bach"], instrument="strings", progress=False)
+        build_corpus(out, max_works=2, composers=["Bach"], sources=["music21"],
+                     instrument="strings", progress=False)
 
 
 def test_openscore_works_render_their_opening_through_their_soundfont(tmp_path):
     out = tmp_path / "audio"
     summary = build_corpus(out, max_works=2, composers=["Ravel", "Satie"], max_seconds=6,
-                           jobs=1, progress=False)
+                           sources=["openscore"], jobs=1, progress=False)
     assert (summary.done, summary.failed) == (3, 0)  # Ravel wrote one quartet here
     table = pd.read_csv(out / "corpus.csv", keep_default_na=False).set_index("file")
     assert table.loc["Ravel_1.wav", "ensemble"] == "string quartet"
@@ -268,15 +278,16 @@ def test_openscore_works_render_their_opening_through_their_soundfont(tmp_path):
 @pytest.mark.slow
 def test_a_work_over_its_time_limit_is_skipped_remembered_and_retried_on_request(tmp_path):
     out = tmp_path / "audio"
-    first = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, timeout=0.001,
-                         progress=False)
+    first = build_corpus(out, max_works=1, composers=["Bach"], sources=["music21"], jobs=1,
+                         timeout=0.001, progress=False)
     assert (first.done, first.failed) == (0, 1)
     assert "took more than 0.001 s of CPU" in first.failures[0]
     assert not list(out.glob("*.wav")) and not list(out.glob(".*"))  # nothing half-written
-    second = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, progress=False)
+    second = build_corpus(out, max_works=1, composers=["Bach"], sources=["music21"], jobs=1,
+                          progress=False)
     assert (second.done, second.failed) == (0, 1)  # remembered, not retried
-    third = build_corpus(out, max_works=1, composers=["Bach"], jobs=1, retry_failed=True,
-                         progress=False)
+    third = build_corpus(out, max_works=1, composers=["Bach"], sources=["music21"], jobs=1,
+                         retry_failed=True, progress=False)
     assert (third.done, third.failed) == (1, 0)
     assert (out / "corpus-failed.csv").read_text().strip() == "file,source,reason"
 
@@ -289,7 +300,7 @@ def test_cli_renders_and_reports(tmp_path):
     out = tmp_path / "strings"
     done = subprocess.run([sys.executable, "-m", "cclib.cli", "corpus", "--out", str(out),
                            "--composers", "Bach", "--max-works", "1", "--instrument", "strings",
-                           "--jobs", "1"], capture_output=True, text=True)
+                           "--sources", "music21", "--jobs", "1"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("corpus: 1 works rendered, 0 already done, 0 failed")
     assert json.loads((out / "corpus.json").read_text())["instrument"] == "strings"
