@@ -8,6 +8,7 @@
     cclib evaluate      score a model on a folder of labelled recordings
     cclib trials        execute a notebook once per seed, headless, and tabulate
     cclib notebook      execute one notebook headless (what make demo runs)
+    cclib protocols     train without a soundfont, texture, source or composers, test on it
 
 Each prints a progress bar on a terminal and a one-line summary at the end.
 Exit status: 0 when something was produced, 1 when nothing was, 2 for bad
@@ -172,6 +173,9 @@ def _add_sample(subparsers) -> None:
                         help="'per-composer' (the 100 spectrograms model, default) or 'all'")
     parser.add_argument("--per-composer", type=_positive_int, default=100,
                         help="slices per composer for --method per-composer (default 100)")
+    parser.add_argument("--per-period", type=_positive_int, default=None,
+                        help="at most this many slices per period, each composer's first draws "
+                             "in turn (default: no cap)")
     parser.add_argument("--split", choices=SPLITS, default="piece",
                         help="slice (the study's, leaky), piece (default) or composer")
     parser.add_argument("--fractions", default="0.7,0.1,0.2",
@@ -206,7 +210,7 @@ def _run_sample(args) -> int:
         hold_out = (column.strip(), value.strip())
     dataset, summary = make_dataset(
         read_manifest(args.spec_dir), method=args.method, per_composer=args.per_composer,
-        split=args.split, fractions=parse_fractions(args.fractions), periods=periods,
+        per_period=args.per_period, split=args.split, fractions=parse_fractions(args.fractions), periods=periods,
         min_pieces=args.min_pieces, hold_out=hold_out,
         max_ensemble_share=args.max_ensemble_share, seed=args.seed)
     write_dataset(dataset, summary, args.spec_dir, args.out)
@@ -453,6 +457,62 @@ def _run_notebook(args) -> int:
     return 0
 
 
+def _add_protocols(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "protocols", help="does it hear the period? train without something, test on it",
+        description="For each protocol (unseen pieces, unseen composers, each unseen soundfont, "
+                    "texture and source of scores), each seed and each recipe, train a model "
+                    "and score it on the protocol's test pieces: piece-level balanced "
+                    "accuracy, the reference classifier beside MobileNet. Writes OUT/runs.csv "
+                    "as it goes and prints the mean (min-max) over seeds; a second run "
+                    "resumes. Notebook 08 runs the same.")
+    parser.add_argument("store", type=Path, metavar="SPEC_DIR", help="the slice store to test on")
+    parser.add_argument("--recipe", action="append", metavar="NAME[:key=value,...]",
+                        help="a recipe (default: project); keys: study=1, balance, augment, "
+                             "normalize, erase, mode, steps, share, per, store (train on another "
+                             "store, e.g. the corpus as it was); the first without a store "
+                             "draws the test")
+    parser.add_argument("--seeds", type=_positive_int, default=5, help="seeds (default 5)")
+    parser.add_argument("--first-seed", type=_natural_int, default=0)
+    parser.add_argument("--steps", type=_positive_int, default=6000,
+                        help="training steps of every recipe (default 6000, the recipe's)")
+    parser.add_argument("--protocols", type=_names, default=None,
+                        help="comma-separated protocol names (default: all the store allows)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="runs folder (default data/runs/generalization)")
+    parser.set_defaults(run=_run_protocols)
+
+
+def _run_protocols(args) -> int:
+    import time
+
+    import pandas as pd
+
+    from cclib.protocols import Recipe, run_protocols, select_protocols, summarise
+    from cclib.store import read_manifest
+
+    started = time.perf_counter()
+    recipes = [Recipe.parse(text, steps=args.steps) for text in args.recipe or ["project"]]
+    if all(recipe.store is not None for recipe in recipes):
+        recipes.insert(0, Recipe.parse("project", steps=args.steps))
+    protocols = select_protocols(read_manifest(args.store), args.protocols)
+    out = args.out or paths.runs_dir() / "generalization"
+
+    def report(protocol, seed, rows) -> None:
+        scores = ", ".join(f"{r['recipe']}/{r['model']} {100 * r['piece_balanced']:.1f}%"
+                           for r in rows)
+        print(f"{protocol.name}, seed {seed}: {scores} "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+
+    rows = run_protocols(args.store, recipes, protocols, out=out, report=report,
+                         seeds=range(args.first_seed, args.first_seed + args.seeds))
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(f"\npiece- and slice-level balanced accuracy (%), {args.seeds} seeds, "
+              f"{args.steps} steps; every run in {out / 'runs.csv'}\n")
+        print(summarise(rows).to_string())
+    return 0 if rows else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cclib`` command."""
     parser = argparse.ArgumentParser(
@@ -466,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(subparsers)
     _add_trials(subparsers)
     _add_notebook(subparsers)
+    _add_protocols(subparsers)
     return parser
 
 

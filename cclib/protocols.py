@@ -13,7 +13,11 @@ on it:
     An unseen soundfont: train on the works rendered through the other
     training soundfonts, test on the works rendered through this one.
 ``texture``
-    An unseen texture: train without, say, the string quartets, test on them.
+    An unseen texture: train without, say, the string quartets, test on them
+    (every ensemble heard in three periods or more).
+``source``
+    An unseen source of scores: train without, say, the Mutopia editions,
+    test on them (other editors, other choices of music and instruments).
 
 A :class:`Recipe` is what is trained: which slice store, how it is sampled,
 and the :class:`~cclib.training.TrainConfig`. Every recipe of one protocol
@@ -35,12 +39,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cclib.errors import CclibError
 from cclib.evaluation import scores
 from cclib.sampling import SamplingError, make_dataset, make_training_set, write_dataset
 from cclib.store import read_manifest
 
-#: Textures held out by the texture protocol, where the corpus has them.
-TEXTURES = ("voices", "keyboard", "string quartet", "voice and piano")
+#: The manifest column each kind of protocol holds music out by.
+HELD_OUT_COLUMNS = {"soundfont": "soundfont", "texture": "ensemble", "source": "origin"}
+
+#: A texture is held out only when the corpus has it in at least this many periods.
+MIN_TEXTURE_PERIODS = 3
+
+
+class ProtocolError(CclibError, ValueError):
+    """A protocol or recipe that cannot be run as asked (one line naming it)."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,9 @@ class Protocol:
 
     Attributes
     ----------
-    kind : {"within", "composer", "soundfont", "texture"}
+    kind : {"within", "composer", "soundfont", "texture", "source"}
     held_out : str
-        The soundfont or texture held out ("" for within and composer).
+        The soundfont, texture or source held out ("" for within and composer).
     """
 
     kind: str
@@ -59,8 +71,14 @@ class Protocol:
 
     @property
     def name(self) -> str:
-        """``within``, ``composer``, ``soundfont: TimGM6mb``, ``texture: string quartet``."""
+        """``within``, ``composer``, ``soundfont: TimGM6mb``, ``texture: string quartet``,
+        ``source: mutopia``."""
         return f"{self.kind}: {self.held_out}" if self.held_out else self.kind
+
+    @property
+    def slug(self) -> str:
+        """The name as folder names write it: ``texture-string_quartet``."""
+        return self.name.replace(": ", "-").replace(" ", "_")
 
     def sampling(self) -> dict:
         """The :func:`cclib.sampling.make_dataset` arguments that make its split."""
@@ -68,17 +86,19 @@ class Protocol:
             return {"split": "piece"}
         if self.kind == "composer":
             return {"split": "composer"}
-        column = "soundfont" if self.kind == "soundfont" else "ensemble"
-        return {"split": "piece", "hold_out": (column, self.held_out)}
+        return {"split": "piece", "hold_out": (HELD_OUT_COLUMNS[self.kind], self.held_out)}
 
 
-def list_protocols(manifest: pd.DataFrame, *, min_pieces: int = 6) -> list[Protocol]:
-    """The protocols a store allows: within, composer, each soundfont and texture with data.
+def list_protocols(manifest: pd.DataFrame, *, min_pieces: int = 6,
+                   min_texture_periods: int = MIN_TEXTURE_PERIODS) -> list[Protocol]:
+    """The protocols a store allows: within, composer, and each soundfont, texture and
+    source of scores with data.
 
-    A soundfont or texture is held out only when the store has at least
-    ``min_pieces`` pieces of it in periods that are also heard outside it
-    (a period heard only in the held-out texture cannot be learnt, so it
-    cannot be tested).
+    A soundfont, texture or source is held out only when the store has at
+    least ``min_pieces`` pieces of it in periods that are also heard outside
+    it (a period heard only in the held-out music cannot be learnt, so it
+    cannot be tested); a texture, only when it is heard in at least
+    ``min_texture_periods`` periods.
 
     Examples
     --------
@@ -89,12 +109,15 @@ def list_protocols(manifest: pd.DataFrame, *, min_pieces: int = 6) -> list[Proto
     """
     found = [Protocol("within"), Protocol("composer")]
     pieces = manifest.drop_duplicates("piece")
-    for kind, column, values in (("soundfont", "soundfont", None), ("texture", "ensemble", TEXTURES)):
+    for kind, column in HELD_OUT_COLUMNS.items():
         if column not in pieces.columns:
             continue
         counts = pieces[column][pieces[column] != ""].value_counts()
-        for value in sorted(counts.index) if values is None else values:
+        for value in sorted(counts.index):
             inside = pieces[column] == value
+            if kind == "texture" and (value == "unknown" or pieces.loc[inside, "period"].nunique()
+                                      < min_texture_periods):
+                continue
             testable = inside & pieces["period"].isin(set(pieces.loc[~inside, "period"]))
             if testable.sum() >= min_pieces:
                 found.append(Protocol(kind, value))
@@ -114,6 +137,8 @@ class Recipe:
     method : str
         ``per-composer`` (the study's "100 spectrograms") or ``all``.
     per_composer : int
+    per_period : int or None
+        See :func:`cclib.sampling.cap_periods`.
     max_ensemble_share : float or None
         See :func:`cclib.sampling.balance_ensembles`.
     """
@@ -124,11 +149,64 @@ class Recipe:
     method: str = "per-composer"
     per_composer: int = 100
     max_ensemble_share: float | None = None
+    per_period: int | None = None
 
     def describe(self) -> dict:
         return {"name": self.name, "store": str(self.store) if self.store else None,
                 "method": self.method, "per_composer": self.per_composer,
-                "max_ensemble_share": self.max_ensemble_share, "train": asdict(self.config)}
+                "per_period": self.per_period, "max_ensemble_share": self.max_ensemble_share,
+                "train": asdict(self.config)}
+
+    @property
+    def sampling(self) -> dict:
+        """The :func:`cclib.sampling.make_dataset` arguments of this recipe's draw."""
+        return {"method": self.method, "per_composer": self.per_composer,
+                "per_period": self.per_period}
+
+    @classmethod
+    def parse(cls, text: str, *, steps: int = 6000) -> "Recipe":
+        """A recipe from ``NAME[:key=value,...]``, as ``cclib protocols --recipe`` takes it.
+
+        Keys: ``study`` (1: start from the study's recipe), ``balance`` (0/1),
+        ``augment`` (copies), ``normalize``, ``erase`` (columns joined by +),
+        ``mode``, ``steps``, ``share`` (the largest ensemble share of a
+        period's training slices), ``per`` (slices per composer), ``period``
+        (at most this many slices per period), ``store``
+        (train on another slice store: the corpus as it was).
+
+        Examples
+        --------
+        >>> recipe = Recipe.parse("old:study=1,store=data/old,share=0.5", steps=600)
+        >>> recipe.name, recipe.config.balance, recipe.config.steps, recipe.max_ensemble_share
+        ('old', False, 600, 0.5)
+        >>> Recipe.parse("x:colour=red")
+        Traceback (most recent call last):
+        ...
+        cclib.protocols.ProtocolError: --recipe x:colour=red: unknown option 'colour'
+        """
+        from cclib.training import TrainConfig
+
+        name, _, options = text.partition(":")
+        try:
+            values = dict(item.split("=", 1) for item in options.split(",") if item)
+        except ValueError:
+            raise ProtocolError(f"--recipe {text}: options are key=value pairs") from None
+        casts = {"balance": lambda v: v == "1", "augment": int, "normalize": str,
+                 "erase": lambda v: tuple(v.split("+")), "mode": str, "steps": int}
+        try:
+            config = {key: casts[key](values.pop(key)) for key in list(values) if key in casts}
+            share, per = values.pop("share", None), values.pop("per", None)
+            period = values.pop("period", None)
+            store, study = values.pop("store", None), values.pop("study", "0")
+            if values:
+                raise ProtocolError(f"unknown option {sorted(values)[0]!r}")
+            base = TrainConfig.named("study" if study == "1" else "project",
+                                     **{"steps": steps, **config})
+            return cls(name or "recipe", base, store=store, per_composer=int(per or 100),
+                       max_ensemble_share=float(share) if share else None,
+                       per_period=int(period) if period else None)
+        except ValueError as error:
+            raise ProtocolError(f"--recipe {text}: {error}") from None
 
 
 def compared_recipes(*, steps: int = 6000, input_size: int = 128, per_composer: int = 100,
@@ -144,18 +222,17 @@ def compared_recipes(*, steps: int = 6000, input_size: int = 128, per_composer: 
     from cclib.training import TrainConfig
 
     settings = {"steps": steps, "input_size": input_size}
-    recipes = [Recipe("project", TrainConfig(**settings), per_composer=per_composer),
-               Recipe("study", TrainConfig.study(**settings), per_composer=per_composer)]
+    recipes = [Recipe(name, TrainConfig.named(name, **settings), per_composer=per_composer)
+               for name in ("project", "study")]
     if old_corpus:
-        recipes.append(Recipe("old-corpus", TrainConfig.study(**settings), store=old_corpus,
-                              per_composer=per_composer))
+        recipes.append(Recipe("old-corpus", TrainConfig.named("study", **settings),
+                              store=old_corpus, per_composer=per_composer))
     return recipes
 
 
 def protocol_dataset(manifest: pd.DataFrame, protocol: Protocol, recipe: Recipe, *, seed: int):
     """The protocol's dataset for one seed, drawn as the recipe draws (before any balancing)."""
-    return make_dataset(manifest, method=recipe.method, per_composer=recipe.per_composer,
-                        seed=seed, **protocol.sampling())
+    return make_dataset(manifest, **recipe.sampling, seed=seed, **protocol.sampling())
 
 
 def rebalanced(dataset: pd.DataFrame, summary: dict, recipe: Recipe, *, seed: int):
@@ -183,11 +260,9 @@ def foreign_training_set(manifest: pd.DataFrame, test: pd.DataFrame, protocol: P
     keep = ~manifest["work"].isin(test["work"])
     if protocol.kind == "composer":
         keep &= ~manifest["composer"].isin(test["composer"])
-    if protocol.kind in ("soundfont", "texture"):
-        column = "soundfont" if protocol.kind == "soundfont" else "ensemble"
-        keep &= manifest[column] != protocol.held_out
-    return make_training_set(manifest[keep], method=recipe.method,
-                             per_composer=recipe.per_composer,
+    if protocol.kind in HELD_OUT_COLUMNS:
+        keep &= manifest[HELD_OUT_COLUMNS[protocol.kind]] != protocol.held_out
+    return make_training_set(manifest[keep], **recipe.sampling,
                              max_ensemble_share=recipe.max_ensemble_share, seed=seed)
 
 
@@ -244,6 +319,8 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
     out : path
         Scratch folder for datasets and models, kept: a rerun with the same
         recipes and seed reuses them, one with other settings is refused.
+        ``<protocol>-<seed>-coverage.csv`` there is the :func:`coverage` of
+        the home recipe's dataset: what it trained and tested on.
 
     Returns
     -------
@@ -259,18 +336,21 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
     """
     from cclib.classify import load_period_model
 
+    from cclib.fileio import atomic_path
+
     store, out = Path(store), Path(out)
     manifest = read_manifest(store)
     home = next(r for r in recipes if r.store is None)
     dataset, summary = protocol_dataset(manifest, protocol, home, seed=seed)
     test = dataset[dataset["split"] == "test"]
+    stem = f"{protocol.slug}-{seed}"
     results = []
     for recipe in recipes:
-        folder = out / f"{protocol.name.replace(': ', '-').replace(' ', '_')}-{seed}-{recipe.name}"
+        folder = out / f"{stem}-{recipe.name}"
         if recipe.store is None:
-            if (recipe.method, recipe.per_composer) != (home.method, home.per_composer):
-                raise ValueError(f"recipe {recipe.name}: draws otherwise than {home.name} "
-                                 "from the same store, so its training could hold test slices")
+            if recipe.sampling != home.sampling:
+                raise ProtocolError(f"recipe {recipe.name}: draws otherwise than {home.name} "
+                                    "from the same store, so its training could hold test slices")
             train_set, train_summary = rebalanced(dataset, summary, recipe, seed=seed)
             train_store = store
         else:
@@ -299,6 +379,8 @@ def run_protocol(store: str | Path, protocol: Protocol, recipes, *, seed: int, o
                             "piece_accuracy": reference["piece"]["accuracy"],
                             "n_pieces": mine["n_pieces"], "n_slices": mine["n_slices"],
                             "chance": round(1 / len(mine["periods"]), 4)})
+    with atomic_path(coverage_path(out, protocol, seed)) as tmp:  # once every run is made
+        coverage(dataset).to_csv(tmp)
     return results
 
 
@@ -320,6 +402,96 @@ def _flat(found: dict) -> dict:
             "n_pieces": found["n_pieces"], "n_slices": found["n_slices"],
             "chance": round(1 / len(found["periods"]), 4),
             "out_of_domain_share": found["out_of_domain_share"]}
+
+
+def select_protocols(manifest: pd.DataFrame, names=None, *, min_pieces: int = 6) -> list[Protocol]:
+    """The protocols a store allows (:func:`list_protocols`), or those of them named.
+
+    Raises
+    ------
+    ProtocolError
+        A name the store does not allow, with the names it does.
+    """
+    found = list_protocols(manifest, min_pieces=min_pieces)
+    if not names:
+        return found
+    by_name = {protocol.name: protocol for protocol in found}
+    wanted = [name.strip() for name in names if name.strip()]
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        raise ProtocolError(f"--protocols: {unknown[0]!r} is not a protocol of this store "
+                            f"(it has: {', '.join(by_name)})")
+    return [by_name[name] for name in wanted]
+
+
+def run_protocols(store: str | Path, recipes, protocols, *, seeds=range(5), out: str | Path,
+                  cache_root: str | Path | None = None, report=None) -> list[dict]:
+    """Every protocol × seed of :func:`run_protocol`, with ``runs.csv`` written as it goes.
+
+    The one loop behind ``cclib protocols``, ``make generalization`` and
+    notebook 08. ``report(protocol, seed, rows)``, when given, is called after
+    each protocol and seed (the command prints a line). Runs an earlier call
+    left in ``out`` with the same settings are reused, so a stopped run
+    resumes.
+
+    Returns
+    -------
+    rows : list of dict
+        One per protocol, seed, recipe and model (see :func:`run_protocol`).
+    """
+    from cclib.fileio import atomic_path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for protocol in protocols:
+        for seed in seeds:
+            found = run_protocol(store, protocol, recipes, seed=seed, out=out,
+                                 cache_root=cache_root)
+            rows += found
+            with atomic_path(out / "runs.csv") as tmp:
+                pd.DataFrame(rows).to_csv(tmp, index=False)
+            if report is not None:
+                report(protocol, seed, found)
+    return rows
+
+
+def coverage(dataset: pd.DataFrame) -> pd.DataFrame:
+    """What a protocol's dataset trains and tests on: pieces per period and ensemble.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Index: period (in order); columns: ensembles; cells ``"train / test"``
+        piece counts ("" where neither has any).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"piece": ["a", "b", "c"], "period": ["baroque"] * 3,
+    ...                      "ensemble": ["organ", "organ", "voices"],
+    ...                      "split": ["train", "test", "train"]})
+    >>> coverage(rows).loc["baroque"].tolist()
+    ['1 / 1', '1 / 0']
+    """
+    from cclib.periods import sort_periods
+
+    pieces = dataset[dataset["split"].isin(["train", "test"])].drop_duplicates(["piece", "split"])
+    counts = pieces.groupby(["period", "ensemble", "split"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=["train", "test"], fill_value=0)
+    cells = (counts["train"].astype(str) + " / " + counts["test"].astype(str)).where(
+        counts.sum(axis=1) > 0, "")
+    table = cells.unstack(fill_value="")
+    return table.reindex(sort_periods(table.index)).rename_axis(columns=None)
+
+
+def coverage_path(out: str | Path, protocol: Protocol, seed: int) -> Path:
+    """Where :func:`run_protocol` writes a protocol's :func:`coverage` for one seed."""
+    return Path(out) / f"{protocol.slug}-{seed}-coverage.csv"
+
+
+def read_coverage(out: str | Path, protocol: Protocol, seed: int = 0) -> pd.DataFrame:
+    """The :func:`coverage` table a run left in ``out``."""
+    return pd.read_csv(coverage_path(out, protocol, seed), index_col=0, keep_default_na=False)
 
 
 def summarise(rows) -> pd.DataFrame:

@@ -293,7 +293,7 @@ def store_embeddings(period_model, store: str | Path, rows: pd.DataFrame, *,
     train = period_model.config.get("train", {})
     if train.get("mode", "retrain") != "retrain":
         return period_model.analyse(load_slices(store, rows).astype(np.float32))
-    cache = open_bottleneck_cache(period_model.model, TrainConfig(**train),
+    cache = open_bottleneck_cache(period_model.model, TrainConfig.from_dict(train),
                                   period_model.front_end, cache_root)
     embeddings = cache.embeddings(absolute)
     head = period_model.model.get_layer("period_head")

@@ -29,7 +29,7 @@ SPLIT_NAMES = ("train", "test", "validation")
 DEFAULT_FRACTIONS = (0.7, 0.1, 0.2)
 
 # Independent random streams drawn from one seed, one per step.
-_ORDER_STREAM, _SPLIT_STREAM = 1, 2
+_ORDER_STREAM, _SPLIT_STREAM, _PERIOD_STREAM = 1, 2, 3
 
 
 class SamplingError(CclibError, ValueError):
@@ -110,8 +110,14 @@ def round_robin_order(manifest: pd.DataFrame, *, seed: int) -> pd.DataFrame:
 
 
 def select_slices(manifest: pd.DataFrame, *, method: str = "per-composer",
-                  per_composer: int = 100, seed: int = 0) -> pd.DataFrame:
+                  per_composer: int = 100, per_period: int | None = None,
+                  seed: int = 0) -> pd.DataFrame:
     """Draw the study's "100 spectrograms" (``per-composer``) or "all spectrograms" dataset.
+
+    With ``per_period``, a period with more slices than that keeps its first
+    ``per_period`` in a round robin over its composers (see
+    :func:`cap_periods`): the largest period no longer outweighs the others
+    by the number of its composers.
 
     Returns
     -------
@@ -121,9 +127,35 @@ def select_slices(manifest: pd.DataFrame, *, method: str = "per-composer",
     if method not in METHODS:
         raise SamplingError(f"method {method!r}: choose one of {', '.join(METHODS)}")
     ordered = round_robin_order(manifest, seed=seed)
-    if method == "all":
-        return ordered
-    return ordered[ordered["draw"] < per_composer].reset_index(drop=True)
+    if method != "all":
+        ordered = ordered[ordered["draw"] < per_composer].reset_index(drop=True)
+    return ordered if per_period is None else cap_periods(ordered, per_period, seed=seed)
+
+
+def cap_periods(selected: pd.DataFrame, per_period: int, *, seed: int) -> pd.DataFrame:
+    """At most ``per_period`` slices of each period: each composer's first draws, in turn.
+
+    Within a period, slices are taken draw by draw (every composer's first
+    slice, then every composer's second, ...), the composers of one draw in
+    a seeded order, so a capped period keeps as many composers as it can and
+    a thin one keeps everything.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"period": ["romantic"] * 6 + ["baroque"] * 2,
+    ...                      "composer": list("aaabbb") + ["c", "c"], "draw": [0, 1, 2] * 2 + [0, 1]})
+    >>> capped = cap_periods(rows, 4, seed=0)
+    >>> capped.groupby("period").size().to_dict(), sorted(capped[capped.period == "romantic"].draw)
+    ({'baroque': 2, 'romantic': 4}, [0, 0, 1, 1])
+    """
+    rng = np.random.default_rng([seed, _PERIOD_STREAM])
+    composers = np.sort(selected["composer"].unique())
+    turn = dict(zip(composers, rng.permutation(len(composers))))
+    order = np.lexsort((selected["composer"].map(turn).to_numpy(), selected["draw"].to_numpy(),
+                        selected["period"].to_numpy()))
+    ranked = selected.iloc[order]
+    keep = ranked.groupby("period", sort=False).cumcount() < per_period
+    return ranked[keep.to_numpy()].sort_values(["composer", "draw"]).reset_index(drop=True)
 
 
 def _cut_by_rank(rank: np.ndarray, size: np.ndarray, fractions) -> np.ndarray:
@@ -251,7 +283,8 @@ def split_train_validation(selected: pd.DataFrame, fractions, rng) -> np.ndarray
 
 
 def make_training_set(manifest: pd.DataFrame, *, method: str = "per-composer",
-                      per_composer: int = 100, fractions=DEFAULT_FRACTIONS, min_pieces: int = 2,
+                      per_composer: int = 100, per_period: int | None = None,
+                      fractions=DEFAULT_FRACTIONS, min_pieces: int = 2,
                       max_ensemble_share: float | None = None, seed: int = 0):
     """A dataset with training and validation splits only: for a model tested elsewhere.
 
@@ -268,7 +301,8 @@ def make_training_set(manifest: pd.DataFrame, *, method: str = "per-composer",
     kept, dropped = drop_single_piece_composers(manifest, min_pieces=min_pieces)
     if kept.empty:
         raise SamplingError(f"no composer has {min_pieces} pieces to train on")
-    selected = select_slices(kept, method=method, per_composer=per_composer, seed=seed)
+    selected = select_slices(kept, method=method, per_composer=per_composer,
+                             per_period=per_period, seed=seed)
     rng = np.random.default_rng([seed, _SPLIT_STREAM])
     dataset = selected.assign(
         split=np.asarray(SPLIT_NAMES)[split_train_validation(selected, fractions, rng)])
@@ -276,7 +310,8 @@ def make_training_set(manifest: pd.DataFrame, *, method: str = "per-composer",
         dataset = balance_ensembles(dataset, max_ensemble_share, rng)
     parameters = {"method": method, "per_composer": per_composer, "split": "none",
                   "fractions": list(fractions), "min_pieces": min_pieces, "seed": seed,
-                  "max_ensemble_share": max_ensemble_share}
+                  "max_ensemble_share": max_ensemble_share,
+                  **({"per_period": per_period} if per_period is not None else {})}
     summary = {"parameters": parameters,
                "classes": sort_periods(dataset.loc[dataset["split"] == "train", "period"]),
                "dropped_composers": dropped, "slices": int(len(dataset)),
@@ -358,7 +393,8 @@ def leakage(dataset: pd.DataFrame) -> dict:
 
 
 def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_composer: int = 100,
-                 split: str = "piece", fractions=DEFAULT_FRACTIONS, periods=None,
+                 per_period: int | None = None, split: str = "piece",
+                 fractions=DEFAULT_FRACTIONS, periods=None,
                  min_pieces: int = 2, hold_out: tuple[str, str] | None = None,
                  max_ensemble_share: float | None = None, seed: int = 0):
     """Sample a dataset and split it, as ``cclib sample`` does.
@@ -371,6 +407,9 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
         The "100 spectrograms" or the "all spectrograms" algorithm.
     per_composer : int > 0
         Slices per composer for ``per-composer``.
+    per_period : int > 0, optional
+        At most this many slices per period, each composer's first draws in
+        turn (see :func:`cap_periods`); default: no cap.
     split : {"slice", "piece", "composer"}
         Ignored when ``hold_out`` is given.
     fractions : (train, test, validation)
@@ -403,7 +442,7 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
         Bad parameters, or a period left without training or test data.
     """
     fractions = _check_request(manifest, method, per_composer, split, fractions, hold_out,
-                               max_ensemble_share)
+                               max_ensemble_share, per_period)
     wanted = list(periods) if periods else sort_periods(manifest["period"].unique())
     kept, dropped = drop_single_piece_composers(manifest[manifest["period"].isin(wanted)],
                                                 min_pieces=min_pieces)
@@ -411,7 +450,8 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
     if not classes:
         raise SamplingError("no period has data after dropping composers with fewer than "
                             f"{min_pieces} pieces")
-    selected = select_slices(kept, method=method, per_composer=per_composer, seed=seed)
+    selected = select_slices(kept, method=method, per_composer=per_composer,
+                             per_period=per_period, seed=seed)
     rng = np.random.default_rng([seed, _SPLIT_STREAM])
     codes, left_out = _split_codes(selected, split, fractions, hold_out, rng)
     dataset = selected[codes >= 0].copy()
@@ -434,6 +474,8 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
         parameters["hold_out"] = list(hold_out)
     if max_ensemble_share is not None:
         parameters["max_ensemble_share"] = max_ensemble_share
+    if per_period is not None:
+        parameters["per_period"] = per_period
     summary = {
         "parameters": parameters,
         "classes": classes,
@@ -450,11 +492,13 @@ def make_dataset(manifest: pd.DataFrame, *, method: str = "per-composer", per_co
 
 
 def _check_request(manifest, method, per_composer, split, fractions, hold_out,
-                   max_ensemble_share) -> tuple:
+                   max_ensemble_share, per_period=None) -> tuple:
     if split not in SPLITS:
         raise SamplingError(f"--split: {split!r} is not one of {', '.join(SPLITS)}")
     if per_composer < 1:
         raise SamplingError(f"--per-composer: must be at least 1, not {per_composer}")
+    if per_period is not None and per_period < 1:
+        raise SamplingError(f"--per-period: must be at least 1, not {per_period}")
     if hold_out is not None and hold_out[0] not in manifest.columns:
         raise SamplingError(f"--hold-out: the manifest has no column {hold_out[0]!r}")
     if hold_out is not None and not (manifest[hold_out[0]] == hold_out[1]).any():
@@ -523,7 +567,7 @@ def _counts(dataset: pd.DataFrame) -> dict:
 
 
 DATASET_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble", "soundfont",
-                  "split", "path", "row", "digest", "index", "start_s")
+                  "origin", "split", "path", "row", "digest", "index", "start_s")
 
 
 def write_dataset(dataset: pd.DataFrame, summary: dict, store: str | Path,

@@ -6,7 +6,8 @@ Layout of a store folder (``data/spectrograms/`` by default)::
     slices/Bach_1.npy      one array per piece [shape=(n_slices, n_bins, frames), float16]
     slices/Bach_1.csv      that piece's manifest rows, written last: its "done" mark
     manifest.csv           every slice, one row each (rebuilt at the end of each run): its
-                           piece, composer, period, work group, ensemble and soundfont
+                           piece, composer, period, work group, ensemble, soundfont and
+                           score origin (music21, openscore, mutopia, polish)
     report.csv             the files skipped by the last run, with the reason
     summary.json           the counts of the last run
     Bach_1_spectrograms/   with --png: the study's images, Bach_1_1.png, ...
@@ -39,9 +40,9 @@ from cclib.periods import PeriodTable, load_periods
 from cclib.spectrogram import FrontEnd, cut_piece, cut_stream
 
 MANIFEST_FIELDS = ("slice_id", "piece", "composer", "period", "work", "ensemble", "soundfont",
-                   "index", "start_s", "path", "row", "digest", "source")
-#: Columns that a store written before work groups existed lacks.
-_NEWER_FIELDS = ("work", "ensemble", "soundfont", "digest")
+                   "origin", "index", "start_s", "path", "row", "digest", "source")
+#: Columns that a store written by an older cclib lacks (before work groups, score origins).
+_NEWER_FIELDS = ("work", "ensemble", "soundfont", "digest", "origin")
 #: What a piece without corpus.csv metadata (a user's recording) records.
 UNKNOWN_ENSEMBLE = "unknown"
 REPORT_FIELDS = ("file", "reason")
@@ -65,6 +66,7 @@ class PieceTask:
     work: str = ""
     ensemble: str = UNKNOWN_ENSEMBLE
     soundfont: str = ""
+    origin: str = ""
 
 
 @dataclass
@@ -159,7 +161,8 @@ def _write_piece(task: PieceTask, slices: np.ndarray, kept: np.ndarray, front_en
     rows = [
         {"slice_id": slice_id(task.piece, int(index)), "piece": task.piece,
          "composer": task.composer, "period": task.period, "work": task.work,
-         "ensemble": task.ensemble, "soundfont": task.soundfont, "index": int(index),
+         "ensemble": task.ensemble, "soundfont": task.soundfont, "origin": task.origin,
+         "index": int(index),
          "start_s": round(float(index) * front_end.seconds, 3),
          "path": f"slices/{task.piece}.npy", "row": row, "digest": digest,
          "source": task.source}
@@ -227,7 +230,8 @@ def plan_tasks(audio_dir: Path, store: Path, *, front_end: FrontEnd, table: Peri
         tasks.append(PieceTask(name, piece, composer, period, str(store), front_end.to_dict(),
                                png, work=known.get("work") or f"{composer} {piece}",
                                ensemble=known.get("ensemble") or UNKNOWN_ENSEMBLE,
-                               soundfont=known.get("soundfont", "")))
+                               soundfont=known.get("soundfont", ""),
+                               origin=known.get("source", "").partition(":")[0]))
     return tasks, skipped, already_done
 
 
@@ -388,13 +392,15 @@ def read_manifest(store: str | Path):
     if not path.is_file():
         raise StoreError(f"{store}: no manifest.csv (run cclib spectrograms first)")
     manifest = pd.read_csv(path, dtype={"piece": str, "composer": str, "work": str,
-                                        "ensemble": str, "soundfont": str, "digest": str},
+                                        "ensemble": str, "soundfont": str, "digest": str,
+                                        "origin": str},
                            keep_default_na=False)
     missing = [column for column in MANIFEST_FIELDS if column not in manifest.columns]
     if missing:
         older = set(missing) <= set(_NEWER_FIELDS)
         raise StoreError(f"{path}: " + (
-            "written by an older cclib (no work groups); run cclib spectrograms on this store "
+            "written by an older cclib (no work groups or score origins); run cclib spectrograms "
+            "on this store "
             "again to upgrade it (it resumes)" if older else
             f"not a slice manifest (no {', '.join(missing)} column)"))
     check_manifest(manifest, store, path)
@@ -449,3 +455,26 @@ def load_slices(store: str | Path, manifest) -> np.ndarray:
     store = Path(store)
     arrays = {path: np.load(store / path, mmap_mode="r") for path in manifest["path"].unique()}
     return np.stack([arrays[path][row] for path, row in zip(manifest["path"], manifest["row"])])
+
+
+def holdings(manifest, by: str = "ensemble", *, count: str = "pieces"):
+    """What a store holds: pieces (or slices) of each period by ``by`` (``ensemble``,
+    ``soundfont``, ``origin``), periods in order, with totals.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"piece": ["a", "a", "b", "c"], "period": ["romantic", "romantic",
+    ...                   "baroque", "romantic"], "ensemble": ["keyboard", "keyboard", "organ",
+    ...                   "voices"]})
+    >>> holdings(m).loc["romantic"].tolist(), holdings(m, count="slices").loc["all"].tolist()
+    ([1, 0, 1, 2], [2, 1, 1, 4])
+    """
+    import pandas as pd
+
+    from cclib.periods import sort_periods
+
+    rows = manifest.drop_duplicates("piece") if count == "pieces" else manifest
+    table = pd.crosstab(rows["period"], rows[by], margins=True, margins_name="all")
+    order = sort_periods(set(table.index) - {"all"}) + ["all"]
+    return table.reindex(order).rename_axis(index="period", columns=f"{count}: {by}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +37,19 @@ from cclib.bottlenecks import BottleneckCache
 from cclib.confidence import (DomainModel, apply_temperature, expected_calibration_error,
                               fit_domain, fit_temperature, set_threshold)
 from cclib.evaluation import evaluate, fit_reference, summary_features
+from cclib.errors import CclibError
 from cclib.fileio import atomic_path, check_settings, read_json, write_csv, write_json
 from cclib.sampling import SamplingError, read_dataset
 from cclib.spectrogram import NORMALIZATIONS, FrontEnd, band_frequencies
 from cclib.store import StoreError, load_slices
 
 MODES = ("retrain", "finetune", "scratch")
+#: The named recipes (see :meth:`TrainConfig.named`).
+RECIPES = ("project", "study")
+
+
+class RecipeError(CclibError, ValueError):
+    """A training recipe with an unknown name or setting."""
 #: The first feature block trained by --mode finetune (of 0..18): the top third of the network.
 FINETUNE_FROM_BLOCK = 14
 SPLIT_NAMES = ("train", "test", "validation")
@@ -86,9 +93,9 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise ValueError(f"mode {self.mode!r}: choose one of {', '.join(MODES)}")
+            raise RecipeError(f"mode {self.mode!r}: choose one of {', '.join(MODES)}")
         if self.normalize not in NORMALIZATIONS:
-            raise ValueError(f"normalize {self.normalize!r}: choose one of "
+            raise RecipeError(f"normalize {self.normalize!r}: choose one of "
                              f"{', '.join(NORMALIZATIONS)}")
         self.erase = tuple(self.erase)
         if self.log_every is None:
@@ -99,6 +106,33 @@ class TrainConfig:
         """The study's recipe as this project first reproduced it: no balance, no augmentation."""
         return cls(**{"normalize": "none", "balance": False, "augment": 0, "erase": (),
                       **changes})
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """A recipe as ``config.json`` records it (its ``train`` entry): lists back to tuples,
+        keys this version does not know left out.
+
+        Examples
+        --------
+        >>> TrainConfig.from_dict({**asdict(TrainConfig(erase=("ensemble",))), "old": 1}).erase
+        ('ensemble',)
+        """
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: tuple(value) if isinstance(value, list) else value
+                      for key, value in values.items() if key in known})
+
+    @classmethod
+    def named(cls, name: str, **changes) -> "TrainConfig":
+        """A recipe by name: ``"project"`` (the defaults) or ``"study"``, with ``changes``.
+
+        Examples
+        --------
+        >>> TrainConfig.named("study", steps=600).augment, TrainConfig.named("project").augment
+        (0, 2)
+        """
+        if name not in RECIPES:
+            raise RecipeError(f"recipe {name!r}: choose one of {', '.join(RECIPES)}")
+        return cls.study(**changes) if name == "study" else cls(**changes)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from cclib.cli import build_parser, main
 from cclib.errors import CclibError
 
 COMMANDS = ["corpus", "spectrograms", "sample", "train", "classify", "evaluate", "trials",
-            "notebook"]
+            "notebook", "protocols"]
 
 
 def test_every_subcommand_is_listed_in_the_help_and_the_module_docstring(capsys):
@@ -38,6 +38,8 @@ def test_every_subcommand_is_listed_in_the_help_and_the_module_docstring(capsys)
     (["sample", "store", "--per-composer", "0"], "--per-composer: must be at least 1, not 0"),
     (["trials", "nb.ipynb", "--n", "-2", "--out", "x"], "--n: must be at least 1, not -2"),
     (["classify", "model", "a.wav", "--runtime", "onnx"], "--runtime: invalid choice: 'onnx'"),
+    (["sample", "store", "--out", "x", "--per-period", "0"], "--per-period: must be at least 1"),
+    (["protocols", "store", "--seeds", "0"], "--seeds: must be at least 1, not 0"),
 ])
 def test_bad_arguments_stop_with_status_2_and_name_the_argument(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:
@@ -52,6 +54,18 @@ def test_an_unusable_input_is_one_line_naming_the_command_and_the_reason(tmp_pat
     err = capsys.readouterr().err
     assert err == f"cclib spectrograms: {missing}: no such folder\n"
     assert not (tmp_path / "store").exists(), "nothing is written for a refused run"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--recipe", "x:colour=red"], "cclib protocols: --recipe x:colour=red: unknown option 'colour'"),
+    (["--recipe", "x:share=half"], "--recipe x:share=half: could not convert string to float"),
+    ([], "no manifest.csv"),
+])
+def test_protocols_refuse_a_bad_recipe_or_store_in_one_line(argv, message, tmp_path, capsys):
+    assert main(["protocols", str(tmp_path), *argv, "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists()
 
 
 def test_cclib_debug_shows_the_traceback_instead(tmp_path, monkeypatch):

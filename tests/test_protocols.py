@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from cclib.errors import CclibError
-from cclib.protocols import (Protocol, Recipe, compared_recipes, foreign_training_set,
-                             list_protocols, protocol_dataset, reading, run_protocol, summarise)
+from cclib.protocols import (Protocol, ProtocolError, Recipe, compared_recipes, coverage,
+                             foreign_training_set, list_protocols, protocol_dataset, reading,
+                             run_protocol, select_protocols, summarise)
 from cclib.sampling import read_dataset
 from cclib.store import read_manifest
 from tests.conftest import TINY_08, TINY_RECIPE
@@ -17,8 +18,55 @@ from tests.conftest import TINY_08, TINY_RECIPE
 pytestmark = pytest.mark.slow
 
 
+def pieces_manifest(rows) -> pd.DataFrame:
+    """One slice per piece: (period, ensemble, origin) per piece, eight pieces each."""
+    return pd.DataFrame([{"piece": f"p{i}-{n}", "period": period, "ensemble": ensemble,
+                          "origin": origin, "soundfont": "A"}
+                         for i, (period, ensemble, origin) in enumerate(rows) for n in range(8)])
+
+
+def test_a_texture_heard_in_three_periods_and_every_source_are_held_out():
+    manifest = pieces_manifest([
+        ("baroque", "keyboard", "mutopia"), ("classical", "keyboard", "polish"),
+        ("romantic", "keyboard", "mutopia"), ("baroque", "organ", "polish"),
+        ("classical", "organ", "mutopia"), ("romantic", "voices", "polish")])
+    names = [p.name for p in list_protocols(manifest)]
+    assert "texture: keyboard" in names  # three periods
+    assert "texture: organ" not in names and "texture: voices" not in names  # two, one
+    assert {"source: mutopia", "source: polish"} <= set(names)
+    assert Protocol("source", "mutopia").sampling() == {"split": "piece",
+                                                        "hold_out": ("origin", "mutopia")}
+    assert [p.name for p in select_protocols(manifest, ["source: polish", "within"])] == \
+        ["source: polish", "within"]
+    with pytest.raises(ProtocolError, match="'texture: organ' is not a protocol of this store"):
+        select_protocols(manifest, ["texture: organ"])
+
+
+def test_a_recipe_is_parsed_from_its_name_and_options():
+    recipe = Recipe.parse("today:store=data/old,share=0.5,period=2000,per=50", steps=600)
+    assert (recipe.name, recipe.store, recipe.max_ensemble_share) == ("today", "data/old", 0.5)
+    assert recipe.sampling == {"method": "per-composer", "per_composer": 50, "per_period": 2000}
+    assert recipe.config.steps == 600 and recipe.config.augment == 2
+    assert Recipe.parse("s:study=1").config.augment == 0
+    for text, message in [("x:augment=two", "invalid literal"), ("x:mode=foo", "mode 'foo'"),
+                          ("x:steps", "key=value"), ("x:colour=red", "unknown option 'colour'")]:
+        with pytest.raises(ProtocolError, match=message):
+            Recipe.parse(text)
+
+
+def test_coverage_counts_training_and_test_pieces_by_period_and_ensemble():
+    dataset = pd.DataFrame({"piece": ["a", "a", "b", "c", "d"],
+                            "period": ["baroque", "baroque", "baroque", "romantic", "romantic"],
+                            "ensemble": ["organ", "organ", "keyboard", "keyboard", "keyboard"],
+                            "split": ["train", "train", "test", "train", "validation"]})
+    table = coverage(dataset)
+    assert table.loc["baroque"].to_dict() == {"keyboard": "0 / 1", "organ": "1 / 0"}
+    assert table.loc["romantic"].to_dict() == {"keyboard": "1 / 0", "organ": ""}
+
+
 def test_the_store_allows_every_kind_of_protocol(mixed_corpus):
-    names = [p.name for p in list_protocols(read_manifest(mixed_corpus / "store"), min_pieces=2)]
+    names = [p.name for p in list_protocols(read_manifest(mixed_corpus / "store"), min_pieces=2,
+                                            min_texture_periods=2)]
     assert names[:2] == ["within", "composer"]
     assert {"soundfont: TimGM6mb", "soundfont: MuseScore_General_Lite",
             "texture: string quartet", "texture: voice and piano"} <= set(names)
@@ -38,15 +86,24 @@ def test_a_held_out_part_is_all_of_the_test_and_none_of_training(mixed_corpus, p
     assert summary["parameters"]["hold_out"] == [column, protocol.held_out]
 
 
-def test_a_period_found_only_in_the_held_out_part_is_left_out(mixed_corpus):
-    manifest = read_manifest(mixed_corpus / "store")
-    assert set(manifest[manifest.period == "romantic"].ensemble) == {"voice and piano"}
-    protocol = Protocol("texture", "voice and piano")  # romantic here is only songs
+def test_a_period_found_only_in_the_held_out_part_is_left_out():
+    rows = []  # baroque only sung; classical sung and played by quartets
+    for period, ensembles in (("baroque", ["voices"]), ("classical", ["voices", "string quartet"])):
+        for c in range(3):
+            for n, ensemble in enumerate(ensembles * 2):
+                piece = f"{period}{c}_{n}"
+                rows += [{"slice_id": f"{piece}_{i}", "piece": piece, "composer": f"{period}{c}",
+                          "period": period, "work": piece, "ensemble": ensemble, "index": i,
+                          "start_s": 3.0 * i, "path": f"slices/{piece}.npy", "row": i}
+                         for i in range(5)]
+    manifest = pd.DataFrame(rows)
+    protocol = Protocol("texture", "voices")  # baroque here is only voices
     dataset, summary = protocol_dataset(manifest, protocol, Recipe("r", None, per_composer=20),
                                         seed=0)
-    assert "romantic" in summary["periods_left_out"]
-    assert "romantic" not in set(dataset.period) and "romantic" not in summary["classes"]
+    assert "baroque" in summary["periods_left_out"]
+    assert "baroque" not in set(dataset.period) and "baroque" not in summary["classes"]
     assert set(dataset[dataset.split == "test"].period) == {"classical"}
+    assert set(dataset[dataset.split == "test"].ensemble) == {"voices"}
 
 
 def test_another_store_trains_without_any_test_work_or_composer(mixed_corpus):

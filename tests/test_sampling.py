@@ -196,6 +196,32 @@ def test_a_period_without_test_data_is_refused():
         make_dataset(lonely, split="piece", min_pieces=1)
 
 
+@common
+@given(manifests(max_periods=3, max_composers=4), seeds, st.integers(1, 60))
+def test_a_period_cap_keeps_each_composers_first_draws_in_turn(manifest, seed, cap):
+    uncapped = select_slices(manifest, per_composer=30, seed=seed)
+    capped = select_slices(manifest, per_composer=30, per_period=cap, seed=seed)
+    assert capped.equals(select_slices(manifest, per_composer=30, per_period=cap, seed=seed))
+    for period, group in uncapped.groupby("period"):
+        kept = capped[capped.period == period]
+        assert len(kept) == min(cap, len(group))  # a thin period keeps everything
+        assert set(kept.slice_id) <= set(group.slice_id)
+        # draw by draw: no composer's k-th slice is kept while another's (k-2)-th is dropped
+        have = group.composer.value_counts()
+        counts = kept.composer.value_counts().reindex(have.index, fill_value=0)
+        short = counts[counts < have]  # composers cut by the cap
+        assert short.empty or counts.max() <= short.min() + 1
+
+
+def test_a_period_cap_is_recorded_and_checked():
+    manifest = realistic_manifest()
+    dataset, summary = make_dataset(manifest, per_period=150, seed=0)
+    assert summary["parameters"]["per_period"] == 150
+    assert dataset.groupby("period").size().max() <= 150
+    with pytest.raises(SamplingError, match="--per-period: must be at least 1"):
+        make_dataset(manifest, per_period=0)
+
+
 def test_parse_fractions():
     assert parse_fractions("0.7,0.1,0.2") == FRACTIONS
     with pytest.raises(SamplingError):

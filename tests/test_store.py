@@ -31,11 +31,13 @@ def test_converts_a_folder_into_slices_and_manifest(audio_folder, tmp_path):
     # 10 + 9 + 8 + 10 + 7 seconds → 3 + 3 + 2 + 3 + 2 slices
     assert (summary.done, summary.failed, summary.slices_written) == (5, 0, 13)
     manifest = read_manifest(store)
-    assert list(manifest.columns[:9]) == ["slice_id", "piece", "composer", "period", "work",
-                                          "ensemble", "soundfont", "index", "start_s"]
-    # a folder of recordings: every piece its own work, of unknown ensemble, no soundfont
+    assert list(manifest.columns[:10]) == ["slice_id", "piece", "composer", "period", "work",
+                                           "ensemble", "soundfont", "origin", "index", "start_s"]
+    # a folder of recordings: every piece its own work, of unknown ensemble, no soundfont or
+    # score source
     assert (manifest.work == manifest.composer + " " + manifest.piece).all()
     assert set(manifest.ensemble) == {"unknown"} and set(manifest.soundfont) == {""}
+    assert set(manifest.origin) == {""}
     bach1 = manifest[manifest.piece == "Bach_1"]
     assert bach1.slice_id.tolist() == ["Bach_1_1", "Bach_1_2", "Bach_1_3"]
     assert bach1.start_s.tolist() == [0.0, 3.0, 6.0]
@@ -271,13 +273,17 @@ def test_the_spectrogram_stage_never_imports_tensorflow():
 def test_a_rendered_corpus_lends_its_work_groups_ensembles_and_soundfonts(audio_folder, tmp_path):
     from cclib.fileio import write_csv
 
-    write_csv(audio_folder / "corpus.csv", ("file", "work", "ensemble", "soundfont"), [
-        {"file": "Bach_1.wav", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "TimGM6mb"},
-        {"file": "Bach_2.flac", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "X"}])
+    write_csv(audio_folder / "corpus.csv", ("file", "work", "ensemble", "soundfont", "source"), [
+        {"file": "Bach_1.wav", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "TimGM6mb",
+         "source": "mutopia:midi/BachJS__x.mid"},
+        {"file": "Bach_2.flac", "work": "Bach bwv1", "ensemble": "voices", "soundfont": "X",
+         "source": "music21:bach/bwv1.mxl"}])
     convert_folder(audio_folder, tmp_path / "store", jobs=1, progress=False)
     manifest = read_manifest(tmp_path / "store").drop_duplicates("piece").set_index("piece")
     assert manifest.loc[["Bach_1", "Bach_2"], "work"].tolist() == ["Bach bwv1", "Bach bwv1"]
     assert manifest.loc["Bach_2", ["ensemble", "soundfont"]].tolist() == ["voices", "X"]
+    assert manifest.loc[["Bach_1", "Bach_2", "Mozart_1"], "origin"].tolist() == [
+        "mutopia", "music21", ""]
     assert manifest.loc["Mozart_1", "ensemble"] == "unknown"
 
 
@@ -285,10 +291,11 @@ def test_a_store_from_before_work_groups_is_upgraded_by_running_again(audio_fold
     store = tmp_path / "store"
     convert_folder(audio_folder, store, jobs=1, progress=False)
     for piece_csv in (store / "slices").glob("*.csv"):  # as an older cclib wrote them
-        old = pd.read_csv(piece_csv).drop(columns=["work", "ensemble", "soundfont", "digest"])
+        old = pd.read_csv(piece_csv).drop(columns=["work", "ensemble", "soundfont", "digest",
+                                                   "origin"])
         old.to_csv(piece_csv, index=False)
     old = pd.read_csv(store / "manifest.csv").drop(columns=["work", "ensemble", "soundfont",
-                                                           "digest"])
+                                                           "digest", "origin"])
     old.to_csv(store / "manifest.csv", index=False)
     with pytest.raises(StoreError, match="written by an older cclib.*run cclib spectrograms"):
         read_manifest(store)
