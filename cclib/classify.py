@@ -30,6 +30,7 @@ from cclib.audio import AUDIO_EXTENSIONS, AudioError, load_audio
 from cclib.confidence import DomainModel, apply_temperature
 from cclib.errors import CclibError
 from cclib.fileio import read_json, sha256_of
+from cclib.runtime import LiteRTNetwork, litert_available
 from cclib.spectrogram import FrontEnd, PieceSlices, cut_piece
 
 
@@ -40,50 +41,6 @@ class ModelError(CclibError, ValueError):
 #: How a period model is run: "keras" (needs TensorFlow), "litert" (the exported
 #: ``model.tflite``) or "auto" (LiteRT when the folder has a verified export).
 RUNTIMES = ("auto", "keras", "litert")
-
-
-def litert_available() -> bool:
-    """Whether LiteRT (``pip install ai-edge-litert``) can be imported."""
-    import importlib.util
-
-    return importlib.util.find_spec("ai_edge_litert") is not None
-
-
-class LiteRTNetwork:
-    """A period model exported by :func:`cclib.model.export_litert`, run by LiteRT.
-
-    Calling it gives what the Keras model gives: ``(embeddings, raw)``, the
-    1280-number embeddings [shape=(n, 1280)] and the uncalibrated period
-    probabilities [shape=(n, n_classes)] of dB slices [shape=(n, n_bins, frames)].
-    TensorFlow is never imported.
-    """
-
-    def __init__(self, path: str | Path, *, threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        from cclib.fileio import native_stderr_held
-        from cclib.parallel import default_jobs
-
-        self.path = Path(path)
-        with native_stderr_held():  # LiteRT announces its CPU delegate on the first run
-            self.interpreter = Interpreter(model_path=str(path),
-                                           num_threads=threads or default_jobs())
-            self.runner = self.interpreter.get_signature_runner()
-            signature = next(iter(self.interpreter.get_signature_list().values()))
-            self.input_name = signature["inputs"][0]
-            self.slice_shape = tuple(
-                int(n) for n in self.interpreter.get_input_details()[0]["shape_signature"][1:])
-            self.n_classes = int(self._run(np.zeros((1, *self.slice_shape)))[1].shape[-1])
-
-    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        found = self.runner(**{self.input_name: np.asarray(batch, dtype=np.float32)})
-        return found["output_0"], found["output_1"]  # the export's order: embedding, periods
-
-    def __call__(self, slices: np.ndarray, *, batch_size: int = 64):
-        parts = [self._run(slices[i:i + batch_size]) for i in range(0, len(slices), batch_size)]
-        if not parts:
-            return np.zeros((0, 1280), np.float32), np.zeros((0, self.n_classes), np.float32)
-        return tuple(np.concatenate([part[k] for part in parts]) for k in range(2))
 
 
 @dataclass

@@ -28,6 +28,7 @@ import numpy as np
 from cclib import paths
 from cclib.errors import CclibError
 from cclib.fileio import atomic_path, native_stderr_held, sha256_of, write_json
+from cclib.runtime import LiteRTNetwork, litert_available
 from cclib.spectrogram import NORMALIZATIONS
 
 
@@ -407,8 +408,6 @@ def export_litert(model: keras.Model, out: str | Path, check: np.ndarray) -> dic
         ``file``, ``sha256`` and ``max_difference`` for ``config.json``; None
         (and no file) when LiteRT is not installed or does not reproduce Keras.
     """
-    from cclib.classify import LiteRTNetwork, litert_available
-
     target = Path(out) / LITERT_FILE
     target.unlink(missing_ok=True)
     if not litert_available():

@@ -40,3 +40,42 @@ def test_tests_that_share_a_fixture_are_grouped_on_one_worker(request):
             assert mark.args == (SHARED_FIXTURES[used[0]],), item.nodeid
         if mark and getattr(request.config.option, "loadgroup", False):
             assert item.nodeid.endswith(f"@{mark.args[0]}"), item.nodeid
+
+
+def package_imports() -> dict:
+    """Each module of cclib and the cclib modules it imports, wherever the import stands."""
+    import ast
+    from pathlib import Path
+
+    import cclib
+
+    graph = {}
+    for path in sorted(Path(cclib.__file__).parent.glob("*.py")):
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cclib"):
+                parts = node.module.split(".")
+                found |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[1] for alias in node.names
+                          if alias.name.startswith("cclib.")}
+        graph[path.stem] = found - {path.stem}
+    return graph
+
+
+def test_the_package_has_no_import_cycle():
+    graph = package_imports()
+    state: dict = {}  # module → "open" while its imports are walked, "done" after
+
+    def walk(module, trail):
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            assert state.get(other) != "open", " -> ".join(trail + [other])
+            if other not in state:
+                walk(other, trail + [other])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert "model" in graph and "runtime" in graph["classify"]
