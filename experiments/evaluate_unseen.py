@@ -10,14 +10,13 @@ balanced accuracy over the periods present, its bootstrap interval, and the
 share of pieces the out-of-domain score flags.
 
 Usage:
-    python bench/bench_unseen.py --model project=data/models/default \
+    python experiments/evaluate_unseen.py --model project=data/models/default \
         --model study=data/runs/study-model [--extra 8] [--out data/runs/unseen]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,9 @@ import pandas as pd
 from cclib import paths
 from cclib.classify import load_period_model
 from cclib.corpus import DEFAULT_MAX_WORKS, build_corpus
+from cclib.errors import CclibError
 from cclib.evaluation import evaluate_folder
+from cclib.fileio import write_json
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
                                soundfonts=[args.soundfont], progress=False)
         print(f"{folder.name}: {summary.line()}", flush=True)
         folders[instrument] = folder
-    rows = []
+    rows, reports = [], {}
     for text in args.model:
         name, _, model_dir = text.partition("=")
         model = load_period_model(model_dir)
@@ -60,14 +61,17 @@ def main() -> None:
                          "majority": 100 * report["majority_baseline"]["accuracy"],
                          "flagged out of domain": 100 * report["out_of_domain"][
                              "pieces_over_threshold"] / max(1, len(report["pieces"]))})
-            (args.out / f"evaluation-{name}-{instrument}.json").write_text(
-                json.dumps(report, indent=1))
+            write_json(args.out / f"evaluation-{name}-{instrument}.json", report)
+            reports.setdefault(name, report)
     pd.set_option("display.width", 200)
     print(pd.DataFrame(rows).round(1).to_string(index=False))
-    first = json.loads((args.out / f"evaluation-{rows[0]['model']}-piano.json").read_text())
+    first = next(iter(reports.values()))
     print("\nper period (pieces):", ", ".join(f"{p} {c['pieces']}"
                                             for p, c in first["counts"].items()))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CclibError as error:  # a model or folder that cannot be used: one line
+        raise SystemExit(f"evaluate_unseen: {error}") from None

@@ -18,14 +18,14 @@ The melody, the rhythm of the parts and the register are gone; harmony,
 harmonic rhythm and tempo stay. Each work is rendered with its own soundfont
 as piano, for at most the corpus's ``max_seconds``, into ``--out`` with a
 ``corpus.csv`` that keeps the work's group and ensemble, so
-``cclib spectrograms`` and bench/make_union_store.py treat it as a rendering of
+``cclib spectrograms`` and experiments/make_union_store.py treat it as a rendering of
 the same work (the protocols then leave a test work out in every texture, and
 a held-out ensemble's works out of training in every texture). music21's
 works (chorales, Renaissance and medieval voices, music21's quartets) are not
 re-written: they need music21's slow conversion.
 
 Usage:
-    python bench/make_retextured_corpus.py --corpus data/audio --out data/variants/audio-retextured
+    python experiments/make_retextured_corpus.py --corpus data/audio --out data/variants/audio-retextured
 """
 
 from __future__ import annotations

@@ -9,21 +9,22 @@ slice names. Work groups are kept, so the protocols of cclib.protocols,
 given this store as a recipe's training store, leave out every test work in
 every rendering.
 
-Usage:
-    python bench/make_union_store.py --home data/spectrograms \
+Usage (from the repository root):
+    python experiments/make_union_store.py --home data/spectrograms \
         --variant strings=data/variants/spectrograms-strings --out data/variants/spectrograms-union
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from cclib.store import MANIFEST_FIELDS, read_manifest
+from cclib.errors import CclibError
+from cclib.fileio import atomic_path, read_json, write_json
+from cclib.store import MANIFEST_FIELDS, StoreError, read_manifest
 
 
 def link(source: Path, target: Path) -> None:
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("--variant", action="append", required=True, metavar="NAME=STORE")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    params = json.loads((args.home / "params.json").read_text())
+    params = read_json(args.home / "params.json", error=StoreError)
     (args.out / "slices").mkdir(parents=True, exist_ok=True)
     frames = [read_manifest(args.home)]
     for path in frames[0]["path"].unique():
@@ -45,8 +46,8 @@ def main() -> None:
     for text in args.variant:
         name, _, store = text.partition("=")
         store = Path(store)
-        if json.loads((store / "params.json").read_text()) != params:
-            raise SystemExit(f"{store}: other spectrogram settings than {args.home}")
+        if read_json(store / "params.json", error=StoreError) != params:
+            raise StoreError(f"{store}: other spectrogram settings than {args.home}")
         rows = read_manifest(store)
         renamed = {path: f"slices/{Path(path).stem}-{name}.npy" for path in rows["path"].unique()}
         for path, new in renamed.items():
@@ -54,12 +55,16 @@ def main() -> None:
         frames.append(rows.assign(path=rows["path"].map(renamed), piece=rows["piece"] + f"-{name}",
                                   slice_id=rows["slice_id"] + f"-{name}"))
     manifest = pd.concat(frames, ignore_index=True)
-    manifest.to_csv(args.out / "manifest.csv", columns=list(MANIFEST_FIELDS), index=False)
-    (args.out / "params.json").write_text(json.dumps(params, indent=2) + "\n")
+    with atomic_path(args.out / "manifest.csv") as tmp:
+        manifest.to_csv(tmp, columns=list(MANIFEST_FIELDS), index=False)
+    write_json(args.out / "params.json", params)
     read_manifest(args.out)  # checks every row
     print(f"{args.out}: {len(manifest)} slices of {manifest.piece.nunique()} pieces "
           f"({len(frames[0])} home)")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CclibError as error:  # a store that cannot be used: one line, as from cclib
+        raise SystemExit(f"make_union_store: {error}") from None
